@@ -1,0 +1,43 @@
+# Translation Autopilot: one entry point for setup, tests and the offline demo. Everything installs itself.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: deps lint format test demo emulator clean
+
+deps: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+lint: $(PY_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(PY_STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+## The whole suite: lint, then pytest (which starts and stops its own Azurite and emulators).
+test: deps lint
+	$(PY) -m pytest
+
+## Offline demo: Azurite + the emulator, a folder of documents translated with the official Azure client.
+demo: deps
+	$(PY) -m devstack.demo
+
+## The emulator alone, on port 5080 with key `local-dev-key` (see docs/emulator.md for every flag).
+emulator: deps
+	$(PY) -m devstack.emulator --port 5080 --key local-dev-key
+
+clean:
+	rm -rf $(VENV) node_modules .devstack .pytest_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""`python -m devstack.emulator --port PORT --key KEY`: serve the emulator with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from devstack.emulator.app import create_app
+from devstack.emulator.config import parse_config
+
+
+def main() -> None:
+    config = parse_config()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The storage SDK logs request URLs at INFO; SAS signatures must never reach a log.
+    logging.getLogger("azure").setLevel(logging.WARNING)
+    logging.getLogger(__name__).info(
+        "Document Translation emulator on http://%s:%d/translator (engine=%s, workers=%d)",
+        config.host,
+        config.port,
+        config.engine,
+        config.workers,
+    )
+    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

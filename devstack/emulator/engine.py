@@ -1,0 +1,102 @@
+"""Translation engines behind one small interface, and the text pipeline that applies glossaries around them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from devstack.emulator.glossaries import Glossary
+
+# Spans the pseudo engine never alters: glossary placeholders, URLs, e-mail addresses, markup entities, numbers.
+_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_PROTECTED = re.compile(
+    r"\ue000\d+\ue001"
+    r"|[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>\"')\]]+"
+    r"|www\.[^\s<>\"')\]]+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|&#?\w+;"
+    r"|\d[\d.,:/-]*"
+)
+_ACCENTED = str.maketrans(
+    "AaCcEeGgIiLlNnOoRrSsUuWwYyZz",
+    "ÅåÇçÉéĜĝÎîĻļÑñÖöŔŕŠšÛûŴŵÝýŽž",
+)
+
+
+class TranslationEngine(Protocol):
+    """Translates a batch of plain-text segments; must keep protected placeholders (\\ue000N\\ue001) intact."""
+
+    name: str
+
+    def translate(self, segments: Sequence[str], *, source: str | None, target: str) -> list[str]: ...
+
+
+class PseudoEngine:
+    """Deterministic pseudo-translation: marks each segment with `[lang]` and accents its letters.
+
+    Numbers, URLs, e-mail addresses, entities and placeholders are left exactly as they are, so tests can assert on
+    the output and see at a glance which language a document was translated to.
+    """
+
+    name = "pseudo"
+
+    def translate(self, segments: Sequence[str], *, source: str | None, target: str) -> list[str]:
+        return [self._translate_one(text, target) for text in segments]
+
+    @staticmethod
+    def _translate_one(text: str, target: str) -> str:
+        if not any(ch.isalpha() for ch in _PROTECTED.sub("", text)):
+            return text
+        pieces: list[str] = []
+        last = 0
+        for match in _PROTECTED.finditer(text):
+            pieces.append(text[last : match.start()].translate(_ACCENTED))
+            pieces.append(match.group(0))
+            last = match.end()
+        pieces.append(text[last:].translate(_ACCENTED))
+        body = "".join(pieces)
+        stripped = body.lstrip()
+        leading = body[: len(body) - len(stripped)]
+        return f"{leading}[{target}] {stripped}"
+
+
+ENGINES: dict[str, type[PseudoEngine]] = {"pseudo": PseudoEngine}
+
+
+def create_engine(name: str) -> TranslationEngine:
+    try:
+        return ENGINES[name]()
+    except KeyError:
+        raise ValueError(f"unknown engine {name!r}; available: {', '.join(sorted(ENGINES))}") from None
+
+
+class TextTranslator:
+    """Translates segments for one target language: glossary terms are fixed first, the engine does the rest."""
+
+    def __init__(
+        self, engine: TranslationEngine, *, source: str | None, target: str, glossary: Glossary | None = None
+    ) -> None:
+        self._engine = engine
+        self._source = source
+        self._target = target
+        self._glossary = glossary or Glossary({})
+        self._pattern = self._glossary.pattern()
+
+    def translate(self, segments: Sequence[str]) -> list[str]:
+        if self._pattern is None:
+            return self._engine.translate(segments, source=self._source, target=self._target)
+        replacements: list[str] = []
+
+        def protect(match: re.Match[str]) -> str:
+            replacements.append(self._glossary.terms[match.group(0)])
+            return f"\ue000{len(replacements) - 1}\ue001"
+
+        protected = [self._pattern.sub(protect, text) for text in segments]
+        translated = self._engine.translate(protected, source=self._source, target=self._target)
+        return [_PLACEHOLDER.sub(lambda m: replacements[int(m.group(1))], text) for text in translated]
+
+
+def charged_characters(segments: Sequence[str]) -> int:
+    """Characters charged for a document: the characters of its translatable source text."""
+    return sum(len(text) for text in segments if text.strip())

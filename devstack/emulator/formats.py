@@ -1,0 +1,181 @@
+"""Document formats the emulator translates, each keeping the document's structure: only text content changes.
+
+A handler splits a document into translatable segments once; `rebuild` puts translated segments back in place,
+so one read and one parse serve every target language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from devstack.emulator.text_codec import decode_text
+
+Rebuild = Callable[[Sequence[str]], bytes]
+
+
+@dataclass(frozen=True)
+class ExtractedDocument:
+    segments: list[str]
+    rebuild: Rebuild
+
+
+@dataclass(frozen=True)
+class DocumentFormat:
+    name: str
+    extensions: tuple[str, ...]
+    content_types: tuple[str, ...]
+    extract: Callable[[bytes, str], ExtractedDocument] = field(repr=False)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "format": self.name,
+            "fileExtensions": list(self.extensions),
+            "contentTypes": list(self.content_types),
+            "versions": [],
+            "type": "Document",
+        }
+
+
+def _extract_plain_text(data: bytes, name: str) -> ExtractedDocument:
+    """Each line is a segment; line endings are kept exactly."""
+    text, encoding = decode_text(data, name=name)
+    lines = text.splitlines(keepends=True)
+    bodies = [line.rstrip("\r\n") for line in lines]
+    endings = [line[len(body) :] for line, body in zip(lines, bodies, strict=True)]
+
+    def rebuild(translated: Sequence[str]) -> bytes:
+        return encoding.encode("".join(t + e for t, e in zip(translated, endings, strict=True)))
+
+    return ExtractedDocument(bodies, rebuild)
+
+
+_MD_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# Markdown syntax kept verbatim: block markers at line start, inline code, link/image targets, autolinks, HTML tags,
+# emphasis markers and table pipes. Everything between them is translatable text.
+_MD_BLOCK_MARKER = re.compile(r"^(?:\s*(?:#{1,6}\s+|>\s?|[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+))*")
+_MD_INLINE = re.compile(r"`[^`]*`|\]\([^)]*\)|!?\[|\]|<[^>\s]+>|\*\*|__|[*_~|]")
+
+
+def _extract_markdown(data: bytes, name: str) -> ExtractedDocument:
+    text, encoding = decode_text(data, name=name)
+    pieces: list[str | int] = []
+    segments: list[str] = []
+    in_fence = False
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        if _MD_FENCE.match(body):
+            in_fence = not in_fence
+        if in_fence or _MD_FENCE.match(body) or body.startswith(("    ", "\t")):
+            pieces.append(line)
+            continue
+        marker = _MD_BLOCK_MARKER.match(body)
+        start = marker.end() if marker else 0
+        pieces.append(body[:start])
+        last = start
+        for token in _MD_INLINE.finditer(body, start):
+            if token.start() > last:
+                pieces.append(len(segments))
+                segments.append(body[last : token.start()])
+            pieces.append(token.group(0))
+            last = token.end()
+        if last < len(body):
+            pieces.append(len(segments))
+            segments.append(body[last:])
+        pieces.append(line[len(body) :])
+    return ExtractedDocument(segments, _piece_rebuilder(pieces, encoding.encode))
+
+
+# Lexical HTML split that keeps every byte of markup as written (a parser would normalise tags and entities):
+# comments, script/style elements and tags are kept; the text between them is translated.
+_HTML_MARKUP = re.compile(
+    r"<!--.*?-->|<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!\[CDATA\[.*?\]\]>|<[^>]*>",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def _extract_html(data: bytes, name: str) -> ExtractedDocument:
+    text, encoding = decode_text(data, name=name)
+    pieces: list[str | int] = []
+    segments: list[str] = []
+    last = 0
+    for markup in _HTML_MARKUP.finditer(text):
+        if markup.start() > last:
+            pieces.append(len(segments))
+            segments.append(text[last : markup.start()])
+        pieces.append(markup.group(0))
+        last = markup.end()
+    if last < len(text):
+        pieces.append(len(segments))
+        segments.append(text[last:])
+    return ExtractedDocument(segments, _piece_rebuilder(pieces, encoding.encode))
+
+
+def _piece_rebuilder(pieces: list[str | int], encode: Callable[[str], bytes]) -> Rebuild:
+    def rebuild(translated: Sequence[str]) -> bytes:
+        return encode("".join(translated[p] if isinstance(p, int) else p for p in pieces))
+
+    return rebuild
+
+
+def _delimited_extractor(delimiter: str) -> Callable[[bytes, str], ExtractedDocument]:
+    """Each cell is a segment; rows, columns, delimiter and line terminator are kept."""
+
+    def extract(data: bytes, name: str) -> ExtractedDocument:
+        text, encoding = decode_text(data, name=name)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        terminator = "\r\n" if "\r\n" in text else "\n"
+        trailing_newline = text.endswith(("\n", "\r"))
+        segments = [cell for row in rows for cell in row]
+
+        def rebuild(translated: Sequence[str]) -> bytes:
+            cells = iter(translated)
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=delimiter, lineterminator=terminator)
+            for row in rows:
+                writer.writerow([next(cells) for _ in row])
+            result = out.getvalue()
+            if not trailing_newline and result.endswith(terminator):
+                result = result[: -len(terminator)]
+            return encoding.encode(result)
+
+        return ExtractedDocument(segments, rebuild)
+
+    return extract
+
+
+DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
+    DocumentFormat("PlainText", (".txt",), ("text/plain",), _extract_plain_text),
+    DocumentFormat("HtmlFile", (".html", ".htm"), ("text/html",), _extract_html),
+    DocumentFormat(
+        "Markdown",
+        (".markdown", ".mdown", ".mkdn", ".md", ".mkd", ".mdwn", ".mdtxt", ".mdtext", ".rmd"),
+        ("text/markdown", "text/x-markdown", "text/plain"),
+        _extract_markdown,
+    ),
+    DocumentFormat("CommaSeparatedValues", (".csv",), ("text/csv",), _delimited_extractor(",")),
+    DocumentFormat("TabSeparatedValues", (".tsv", ".tab"), ("text/tab-separated-values",), _delimited_extractor("\t")),
+)
+
+GLOSSARY_FORMATS_WIRE: tuple[dict[str, Any], ...] = (
+    {
+        "format": "TSV",
+        "fileExtensions": [".tsv", ".tab"],
+        "contentTypes": ["text/tab-separated-values"],
+        "versions": [],
+        "type": "Glossary",
+    },
+    {"format": "CSV", "fileExtensions": [".csv"], "contentTypes": ["text/csv"], "versions": [], "type": "Glossary"},
+)
+
+_BY_EXTENSION = {ext: fmt for fmt in DOCUMENT_FORMATS for ext in fmt.extensions}
+
+
+def format_for(name: str) -> DocumentFormat | None:
+    """The format of a blob name, by its extension (case-insensitive); None when unsupported."""
+    return _BY_EXTENSION.get(posixpath.splitext(name)[1].lower())

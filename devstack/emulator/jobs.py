@@ -1,0 +1,166 @@
+"""Jobs and document statuses: the records behind every status route, and the store that holds them."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from devstack.emulator.blobs import BlobLocation
+from devstack.emulator.errors import ErrorDetail
+from devstack.emulator.glossaries import Glossary
+
+
+class Status(StrEnum):
+    NOT_STARTED = "NotStarted"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    CANCELLING = "Cancelling"
+    VALIDATION_FAILED = "ValidationFailed"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.VALIDATION_FAILED})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def wire_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class GlossaryRef:
+    location: BlobLocation
+    file_format: str
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One target of one input: where outputs go, in which language, with which glossaries."""
+
+    location: BlobLocation
+    language: str
+    glossaries: tuple[GlossaryRef, ...] = ()
+
+
+@dataclass
+class DocumentRecord:
+    """One source document translated into one target language (one DocumentStatus)."""
+
+    id: str
+    source: BlobLocation
+    target: BlobLocation
+    language: str
+    created: datetime
+    status: Status = Status.NOT_STARTED
+    last_action: datetime = field(default_factory=utc_now)
+    progress: float = 0.0
+    characters_charged: int = 0
+    error: ErrorDetail | None = None
+
+    def to_wire(self, api_version: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "path": self.target.public_url,
+            "sourcePath": self.source.public_url,
+            "createdDateTimeUtc": wire_time(self.created),
+            "lastActionDateTimeUtc": wire_time(self.last_action),
+            "status": self.status.value,
+            "to": self.language,
+            "progress": self.progress,
+            "id": self.id,
+            "characterCharged": self.characters_charged,
+        }
+        if self.error:
+            body["error"] = self.error.to_wire()
+        if api_version >= "2026-03-01":
+            body.update(totalImageScansSucceeded=0, totalImageScansFailed=0)
+        return body
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One source blob with the statuses of its translations, processed together so it is read once."""
+
+    location: BlobLocation
+    size: int
+    source_language: str | None
+    translations: tuple[tuple[DocumentRecord, TargetSpec], ...]
+
+
+@dataclass
+class Job:
+    id: str
+    created: datetime
+    status: Status = Status.NOT_STARTED
+    last_action: datetime = field(default_factory=utc_now)
+    error: ErrorDetail | None = None
+    sources: list[SourceDocument] = field(default_factory=list)
+    documents: list[DocumentRecord] = field(default_factory=list)
+    glossary_cache: dict[str, Glossary] = field(default_factory=dict)
+
+    def set_sources(self, sources: list[SourceDocument]) -> None:
+        self.sources = sources
+        self.documents = [record for source in sources for record, _ in source.translations]
+
+    def summary(self, api_version: str) -> dict[str, int]:
+        counts = Counter(doc.status for doc in self.documents)
+        body = {
+            "total": sum(counts.values()),
+            "failed": counts[Status.FAILED],
+            "success": counts[Status.SUCCEEDED],
+            "inProgress": counts[Status.RUNNING],
+            "notYetStarted": counts[Status.NOT_STARTED],
+            "cancelled": counts[Status.CANCELLED],
+            "totalCharacterCharged": sum(doc.characters_charged for doc in self.documents),
+        }
+        if api_version >= "2026-03-01":
+            body.update(totalImageScansSucceeded=0, totalImageScansFailed=0, totalImageCharged=0)
+        return body
+
+    def to_wire(self, api_version: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "createdDateTimeUtc": wire_time(self.created),
+            "lastActionDateTimeUtc": wire_time(self.last_action),
+            "status": self.status.value,
+            "summary": self.summary(api_version),
+        }
+        if self.error:
+            body["error"] = self.error.to_wire()
+        return body
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class JobStore:
+    """Thread-safe in-memory job table; every mutation of a job or its documents happens under its lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+
+    def add(self, job: Job) -> None:
+        with self.lock:
+            self._jobs[job.id] = job
+
+    def get(self, job_id: str) -> Job | None:
+        with self.lock:
+            return self._jobs.get(job_id.lower())
+
+    def all(self) -> list[Job]:
+        with self.lock:
+            return list(self._jobs.values())

@@ -1,0 +1,109 @@
+"""Real Azurite (blob, queue, table) as a child process on free ports, for tests."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT_NAME = "devstoreaccount1"
+# Azurite's published, well-known development key (not a secret).
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+@dataclass(frozen=True)
+class AzuriteEndpoints:
+    blob_port: int
+    queue_port: int
+    table_port: int
+    host: str = "127.0.0.1"
+
+    @property
+    def blob_url(self) -> str:
+        return f"http://{self.host}:{self.blob_port}/{ACCOUNT_NAME}"
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={self.blob_url};"
+            f"QueueEndpoint=http://{self.host}:{self.queue_port}/{ACCOUNT_NAME};"
+            f"TableEndpoint=http://{self.host}:{self.table_port}/{ACCOUNT_NAME};"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, *, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f} s")
+
+
+def azurite_executable() -> str:
+    local = REPO_ROOT / "node_modules" / ".bin" / "azurite"
+    if local.exists():
+        return str(local)
+    found = shutil.which("azurite")
+    if found:
+        return found
+    raise FileNotFoundError("Azurite is not installed: run `make test` (it runs `npm ci`) or `npm ci` in the repo root")
+
+
+@contextmanager
+def running_azurite() -> Iterator[AzuriteEndpoints]:
+    endpoints = AzuriteEndpoints(free_port(), free_port(), free_port())
+    with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
+        log = open(Path(workdir) / "azurite.log", "wb")  # noqa: SIM115 - closed below, after the process
+        process = subprocess.Popen(
+            [
+                azurite_executable(),
+                "--silent",
+                "--inMemoryPersistence",
+                "--skipApiVersionCheck",
+                "--disableProductStyleUrl",
+                "--blobHost",
+                endpoints.host,
+                "--queueHost",
+                endpoints.host,
+                "--tableHost",
+                endpoints.host,
+                "--blobPort",
+                str(endpoints.blob_port),
+                "--queuePort",
+                str(endpoints.queue_port),
+                "--tablePort",
+                str(endpoints.table_port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for port in (endpoints.blob_port, endpoints.queue_port, endpoints.table_port):
+                if process.poll() is not None:
+                    raise RuntimeError(f"Azurite exited: {(Path(workdir) / 'azurite.log').read_text()[-2000:]}")
+                wait_for_port(endpoints.host, port)
+            yield endpoints
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()

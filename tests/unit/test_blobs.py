@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from devstack.emulator.blobs import parse_location
+
+
+def test_path_style_urls_keep_the_account_in_the_base():
+    location = parse_location("http://127.0.0.1:10000/devstoreaccount1/src/a%20b/c.txt?sp=r&sig=x")
+    assert location.account_url == "http://127.0.0.1:10000/devstoreaccount1"
+    assert (location.container, location.path) == ("src", "a b/c.txt")
+    assert location.has_sas
+    assert location.sas_permissions() == "r"
+    assert location.public_url == "http://127.0.0.1:10000/devstoreaccount1/src/a%20b/c.txt"
+
+
+def test_azure_host_style_urls():
+    location = parse_location("https://acct.blob.core.windows.net/container?sv=1")
+    assert location.account_url == "https://acct.blob.core.windows.net"
+    assert (location.container, location.path, location.has_sas) == ("container", "", False)
+    assert location.child("x/y.txt").public_url == "https://acct.blob.core.windows.net/container/x/y.txt"
+
+
+def test_public_url_never_carries_the_query():
+    location = parse_location("https://acct.blob.core.windows.net/c/b.txt?sv=1&sig=SECRET")
+    assert "SECRET" not in location.public_url
+    assert "SECRET" in location.url()
+
+
+@pytest.mark.parametrize(
+    "url", ["not a url", "ftp://host/c", "https://acct.blob.core.windows.net/", "http://127.0.0.1/"]
+)
+def test_urls_without_a_container_are_rejected(url: str):
+    with pytest.raises(ValueError, match=r"URL|account|container"):
+        parse_location(url)
