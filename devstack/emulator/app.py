@@ -39,6 +39,7 @@ from devstack.emulator.formats import DOCUMENT_FORMATS, GLOSSARY_FORMATS_WIRE
 from devstack.emulator.jobs import Job, JobStore
 from devstack.emulator.listing import parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
+from devstack.emulator.redaction import install_sas_redaction
 from devstack.emulator.start_request import parse_start_request
 from devstack.emulator.stats import RequestStats, operation_name
 
@@ -52,6 +53,7 @@ _COGNITIVE_SERVICES_AUDIENCE = "https://cognitiveservices.azure.com"
 
 
 def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastAPI:
+    install_sas_redaction()
     store = JobStore()
     runner = JobRunner(
         store,

@@ -84,8 +84,9 @@ def parse_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] |
     if allow_bearer is None:
         allow_bearer = environ.get("EMULATOR_ALLOW_BEARER", "").lower() in ("1", "true", "yes")
     values["allow_bearer"] = allow_bearer
+    values.setdefault("key", "")
     try:
         return EmulatorConfig(**values)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
+    except ValueError as exc:
         parser.error(str(exc))
         raise  # unreachable: parser.error exits

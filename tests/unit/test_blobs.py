@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from devstack.emulator.blobs import parse_location
+from devstack.emulator.redaction import redact
 
 
 def test_path_style_urls_keep_the_account_in_the_base():
@@ -33,3 +34,8 @@ def test_public_url_never_carries_the_query():
 def test_urls_without_a_container_are_rejected(url: str):
     with pytest.raises(ValueError, match=r"URL|account|container"):
         parse_location(url)
+
+
+def test_log_redaction_removes_every_signature_value():
+    line = 'GET /c/b.txt?sv=1&sig=abc%2Bdef HTTP/1.1 and "https://x/y?sig=zzz"'
+    assert redact(line) == 'GET /c/b.txt?sv=1&sig=REDACTED HTTP/1.1 and "https://x/y?sig=REDACTED"'

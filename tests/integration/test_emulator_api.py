@@ -1,0 +1,664 @@
+"""The emulator's REST surface over real HTTP, reading and writing real blobs in Azurite through SAS URLs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+
+import pytest
+
+from devstack.emulator.processor import Limits
+from tests.support.emulator import RunningEmulator, serve_emulator
+from tests.support.storage import TestStorage
+from tests.support.translator_api import TranslatorApi, file_input, folder_input
+
+
+@pytest.fixture
+def api(emulator: RunningEmulator) -> TranslatorApi:
+    return TranslatorApi(emulator)
+
+
+def assert_error(response, status: int, code: str, inner_code: str) -> dict:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["innerError"]["code"] == inner_code
+    assert error["message"]
+    assert response.headers["x-ms-error-code"] == code
+    return error
+
+
+# ---- auth and api-version ---------------------------------------------------------------------------------------
+
+
+def test_missing_key_is_401(api: TranslatorApi):
+    assert_error(api.call("GET", "/document/formats", headers={}), 401, "Unauthorized", "MissingCredentials")
+
+
+def test_wrong_key_is_401(api: TranslatorApi):
+    response = api.call("GET", "/document/formats", headers={"Ocp-Apim-Subscription-Key": "wrong"})
+    error = assert_error(response, 401, "Unauthorized", "InvalidSubscriptionKey")
+    assert "invalid subscription key" in error["message"]
+
+
+def test_bearer_token_is_refused_unless_allowed(api: TranslatorApi):
+    response = api.call("GET", "/document/formats", headers={"Authorization": "Bearer opaque-token"})
+    assert_error(response, 401, "Unauthorized", "BearerNotAccepted")
+
+
+def jwt_with_audience(audience: str) -> str:
+    """An unsigned JWT: Entra ID cannot run here, so the test forges the token shape (signature is not checked)."""
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part({'aud': audience})}.sig"
+
+
+def test_bearer_token_accepted_with_allow_bearer_and_checked_for_audience(azurite):
+    with serve_emulator(allow_bearer=True) as emulator:
+        api = TranslatorApi(emulator)
+        good = {"Authorization": f"Bearer {jwt_with_audience('https://cognitiveservices.azure.com')}"}
+        assert api.call("GET", "/document/formats", headers=good).status_code == 200
+        wrong = {"Authorization": f"Bearer {jwt_with_audience('https://storage.azure.com')}"}
+        assert_error(api.call("GET", "/document/formats", headers=wrong), 401, "Unauthorized", "InvalidTokenAudience")
+
+
+@pytest.mark.parametrize("version", ["2024-05-01", "2026-03-01"])
+def test_supported_api_versions(emulator: RunningEmulator, version: str):
+    assert TranslatorApi(emulator, version).call("GET", "/document/formats").status_code == 200
+
+
+def test_unsupported_or_missing_api_version_is_400(emulator: RunningEmulator):
+    response = TranslatorApi(emulator, "2023-11-01-preview").call("GET", "/document/formats")
+    assert "2024-05-01" in assert_error(response, 400, "InvalidRequest", "UnsupportedApiVersion")["message"]
+    missing = TranslatorApi(emulator).session.get(
+        f"{emulator.api}/document/formats", headers=emulator.headers(), timeout=10
+    )
+    assert_error(missing, 400, "InvalidRequest", "MissingApiVersion")
+
+
+# ---- formats ----------------------------------------------------------------------------------------------------
+
+
+def test_formats_list_exactly_what_is_handled(api: TranslatorApi):
+    documents = api.call("GET", "/document/formats", params={"type": "document"}).json()["value"]
+    assert {f["format"] for f in documents} == {
+        "PlainText",
+        "HtmlFile",
+        "Markdown",
+        "CommaSeparatedValues",
+        "TabSeparatedValues",
+    }
+    assert all(f["fileExtensions"] and f["contentTypes"] for f in documents)
+    glossaries = api.call("GET", "/document/formats", params={"type": "glossary"}).json()["value"]
+    assert {f["format"] for f in glossaries} == {"TSV", "CSV"}
+    assert_error(
+        api.call("GET", "/document/formats", params={"type": "image"}), 400, "InvalidArgument", "InvalidFormatType"
+    )
+
+
+def test_if_none_match_with_the_etag_gives_304(api: TranslatorApi):
+    first = api.call("GET", "/document/formats")
+    again = api.call(
+        "GET", "/document/formats", headers={**api.emulator.headers(), "If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert first.headers["X-RequestId"]
+
+
+# ---- File and Folder translation --------------------------------------------------------------------------------
+
+
+def test_file_inputs_translate_each_document_into_each_language(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "report one.txt", "Quarterly report: revenue grew 12%.\n")
+    storage.upload(src, "notes.md", "# Notes\n\nSee https://example.com for details.\n")
+    body = {
+        "inputs": [
+            file_input(
+                storage.blob_sas_url(src, name, "r"),
+                [(storage.container_sas_url(tgt, "rwl", name=f"{lang}/{name}"), lang) for lang in ("fr", "de")],
+            )
+            for name in ("report one.txt", "notes.md")
+        ]
+    }
+    response = api.call("POST", "/document/batches", json=body)
+    assert response.status_code == 202
+    assert response.content == b""
+    location = response.headers["Operation-Location"]
+    job_id = location.split("/batches/")[1].split("?")[0]
+    assert str(uuid.UUID(job_id)) == job_id
+    assert location == f"{api.emulator.api}/document/batches/{job_id}?api-version=2024-05-01"
+
+    status = api.wait(job_id)
+    assert status["status"] == "Succeeded"
+    summary = status["summary"]
+    expected_chars = 2 * (
+        len("Quarterly report: revenue grew 12%.") + len("# Notes") - 2 + len("See https://example.com for details.")
+    )
+    assert summary == {
+        "total": 4,
+        "failed": 0,
+        "success": 4,
+        "inProgress": 0,
+        "notYetStarted": 0,
+        "cancelled": 0,
+        "totalCharacterCharged": expected_chars,
+    }
+    documents = api.documents(job_id)
+    assert sorted((d["to"], d["sourcePath"].rsplit("/", 1)[1]) for d in documents) == [
+        ("de", "notes.md"),
+        ("de", "report%20one.txt"),
+        ("fr", "notes.md"),
+        ("fr", "report%20one.txt"),
+    ]
+    for document in documents:
+        assert document["status"] == "Succeeded"
+        assert document["progress"] == 1
+        assert document["characterCharged"] > 0
+        assert "sig=" not in json.dumps(document)
+        assert document["path"].startswith(storage.plain_url(tgt))
+    translated = storage.download(tgt, "de/report one.txt").decode()
+    assert translated.startswith("[de] ")
+    assert "12%" in translated
+    assert "https://example.com" in storage.download(tgt, "fr/notes.md").decode()
+    assert storage.download(tgt, "fr/notes.md").decode().startswith("# [fr] ")
+
+
+def test_folder_input_filters_by_prefix_and_suffix_and_mirrors_names(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    for name in ("docs/a.txt", "docs/sub/b.html", "docs/c.csv", "docs/skip.pdf", "docs/d.tsv", "other/e.txt"):
+        storage.upload(src, name, f"Content of {name}")
+    body = {
+        "inputs": [
+            folder_input(
+                storage.container_sas_url(src, "rl"),
+                [(storage.container_sas_url(tgt, "rwl"), "es")],
+                filter={"prefix": "docs/"},
+            )
+        ]
+    }
+    status = api.wait(api.start(body))
+    assert status["status"] == "Succeeded"
+    assert status["summary"]["total"] == 4  # the .pdf is unsupported and skipped, other/ is filtered out
+    assert storage.blob_names(tgt) == ["docs/a.txt", "docs/c.csv", "docs/d.tsv", "docs/sub/b.html"]
+
+    suffix_tgt = storage.new_container("tgt")
+    body["inputs"][0] = folder_input(
+        storage.container_sas_url(src, "rl"),
+        [(storage.container_sas_url(suffix_tgt, "rwl"), "es")],
+        filter={"suffix": ".txt"},
+    )
+    assert api.wait(api.start(body))["summary"]["total"] == 2
+    assert storage.blob_names(suffix_tgt) == ["docs/a.txt", "other/e.txt"]
+
+
+def test_folder_target_with_a_path_places_outputs_under_it(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "x.txt", "Hello")
+    body = {
+        "inputs": [
+            folder_input(
+                storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl", name="out/fr"), "fr")]
+            )
+        ]
+    }
+    assert api.wait(api.start(body))["status"] == "Succeeded"
+    assert storage.blob_names(tgt) == ["out/fr/x.txt"]
+
+
+def test_glossaries_in_tsv_and_csv_are_applied_case_sensitively(api: TranslatorApi, storage: TestStorage):
+    src, tgt, glossaries = (storage.new_container(s) for s in ("src", "tgt", "gl"))
+    storage.upload(src, "a.txt", "Contoso ships Widgets; contoso and widgets stay ordinary words.")
+    storage.upload(glossaries, "terms.tsv", "Contoso\tContoso SARL\n")
+    storage.upload(glossaries, "terms.csv", "Widgets,Bidules\n")
+    target = {
+        "targetUrl": storage.container_sas_url(tgt, "rwl", name="a.txt"),
+        "language": "fr",
+        "glossaries": [
+            {"glossaryUrl": storage.blob_sas_url(glossaries, "terms.tsv", "r"), "format": "TSV"},
+            {"glossaryUrl": storage.blob_sas_url(glossaries, "terms.csv", "r"), "format": "CSV"},
+        ],
+    }
+    body = {
+        "inputs": [
+            {
+                "source": {"sourceUrl": storage.blob_sas_url(src, "a.txt", "r")},
+                "targets": [target],
+                "storageType": "File",
+            }
+        ]
+    }
+    assert api.wait(api.start(body))["status"] == "Succeeded"
+    out = storage.download(tgt, "a.txt").decode()
+    assert "Contoso SARL" in out
+    assert "Bidules" in out
+    assert "çöñtöšö" in out
+    assert "ŵîdgéţš" not in out or "widgets" not in out
+
+
+def test_malformed_glossary_fails_the_document_not_the_service(api: TranslatorApi, storage: TestStorage):
+    src, tgt, glossaries = (storage.new_container(s) for s in ("src", "tgt", "gl"))
+    storage.upload(src, "a.txt", "Hello")
+    storage.upload(glossaries, "bad.tsv", "one column only\n")
+    target = {
+        "targetUrl": storage.container_sas_url(tgt, "rwl", name="a.txt"),
+        "language": "fr",
+        "glossaries": [{"glossaryUrl": storage.blob_sas_url(glossaries, "bad.tsv", "r"), "format": "TSV"}],
+    }
+    body = {
+        "inputs": [
+            {
+                "source": {"sourceUrl": storage.blob_sas_url(src, "a.txt", "r")},
+                "targets": [target],
+                "storageType": "File",
+            }
+        ]
+    }
+    status = api.wait(api.start(body))
+    assert status["status"] == "Failed"
+    (document,) = api.documents(status["id"])
+    assert document["error"]["innerError"]["code"] == "InvalidGlossary"
+    assert not storage.exists(tgt, "a.txt")
+
+
+# ---- per-document errors ----------------------------------------------------------------------------------------
+
+
+def test_each_bad_document_fails_with_its_own_code_and_the_job_goes_on(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "good.txt", "Fine text")
+    storage.upload(src, "empty.txt", b"")
+    storage.upload(src, "blank.txt", "  \n\t\n")
+    storage.upload(src, "latin1.txt", "Café".encode("latin-1"))
+    storage.upload(src, "scan.pdf", b"%PDF-1.7")
+    storage.upload(src, "huge.txt", b"a" * (40 * 1024 * 1024 + 1))
+    names = ["good.txt", "empty.txt", "blank.txt", "latin1.txt", "scan.pdf", "huge.txt", "missing.txt"]
+    body = {
+        "inputs": [
+            file_input(storage.blob_sas_url(src, name, "r"), [(storage.container_sas_url(tgt, "rwl", name=name), "fr")])
+            for name in names
+        ]
+    }
+    status = api.wait(api.start(body))
+    assert status["status"] == "Succeeded"
+    assert status["summary"]["success"] == 1
+    assert status["summary"]["failed"] == 6
+    codes = {
+        d["sourcePath"].rsplit("/", 1)[1]: (d["error"] or {}).get("innerError", {}).get("code")
+        for d in api.documents(status["id"])
+        if d["status"] == "Failed"
+    }
+    assert codes == {
+        "empty.txt": "NoTranslatableText",
+        "blank.txt": "NoTranslatableText",
+        "latin1.txt": "WrongDocumentEncoding",
+        "scan.pdf": "UnsupportedDocumentFormat",
+        "huge.txt": "DocumentTooLarge",
+        "missing.txt": "SourceDocumentNotFound",
+    }
+    assert storage.blob_names(tgt) == ["good.txt"]
+
+
+def test_a_job_whose_every_document_failed_is_failed(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "empty.txt", b"")
+    body = {
+        "inputs": [
+            file_input(
+                storage.blob_sas_url(src, "empty.txt", "r"),
+                [(storage.container_sas_url(tgt, "rwl", name="e.txt"), "fr")],
+            )
+        ]
+    }
+    status = api.wait(api.start(body))
+    assert status["status"] == "Failed"
+    assert status["summary"]["failed"] == 1
+
+
+def test_existing_target_fails_validation_and_is_not_overwritten(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    storage.upload(tgt, "a.txt", "previous translation")
+    body = {
+        "inputs": [
+            file_input(
+                storage.blob_sas_url(src, "a.txt", "r"), [(storage.container_sas_url(tgt, "rwl", name="a.txt"), "fr")]
+            )
+        ]
+    }
+    status = api.wait(api.start(body))
+    assert status["status"] == "ValidationFailed"
+    assert status["error"]["innerError"]["code"] == "TargetFileAlreadyExists"
+    assert storage.download(tgt, "a.txt") == b"previous translation"
+
+
+def test_existing_target_behind_a_write_only_sas_fails_that_document(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    storage.upload(tgt, "a.txt", "previous translation")
+    body = {
+        "inputs": [
+            file_input(storage.blob_sas_url(src, "a.txt", "r"), [(storage.blob_sas_url(tgt, "a.txt", "w"), "fr")])
+        ]
+    }
+    status = api.wait(api.start(body))
+    (document,) = api.documents(status["id"])
+    assert document["error"]["innerError"]["code"] == "TargetFileAlreadyExists"
+    assert storage.download(tgt, "a.txt") == b"previous translation"
+
+
+# ---- storage access ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source_permissions", "target_permissions", "inner_code"),
+    [
+        ("r", "rwl", "InvalidDocumentAccessLevel"),  # a Folder source needs list
+        ("l", "rwl", None),  # listing alone cannot read: the documents fail
+        ("rl", "rl", "InvalidTargetDocumentAccessLevel"),  # a target needs write
+    ],
+)
+def test_insufficient_sas_permissions(api, storage: TestStorage, source_permissions, target_permissions, inner_code):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    body = {
+        "inputs": [
+            folder_input(
+                storage.container_sas_url(src, source_permissions),
+                [(storage.container_sas_url(tgt, target_permissions), "fr")],
+            )
+        ]
+    }
+    status = api.wait(api.start(body))
+    if inner_code is None:
+        (document,) = api.documents(status["id"])
+        assert document["error"]["innerError"]["code"] == "InvalidDocumentAccessLevel"
+    else:
+        assert status["status"] == "ValidationFailed"
+        assert status["error"]["code"] == "InvalidRequest"
+        assert status["error"]["innerError"]["code"] == inner_code
+        assert "permissions" in status["error"]["message"]
+    assert storage.blob_names(tgt) == []
+
+
+def test_file_source_without_read_permission_fails_validation(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    body = {
+        "inputs": [
+            file_input(
+                storage.blob_sas_url(src, "a.txt", "w"), [(storage.container_sas_url(tgt, "rwl", name="a.txt"), "fr")]
+            )
+        ]
+    }
+    status = api.wait(api.start(body))
+    assert status["status"] == "ValidationFailed"
+    assert status["error"]["innerError"]["code"] == "InvalidDocumentAccessLevel"
+
+
+def test_plain_urls_use_the_emulators_own_storage_identity(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Managed identity mode")
+    body = {"inputs": [folder_input(storage.plain_url(src), [(storage.plain_url(tgt), "fr")])]}
+    assert api.wait(api.start(body))["status"] == "Succeeded"
+    assert storage.download(tgt, "a.txt").decode().startswith("[fr] ")
+
+
+def test_plain_urls_without_an_identity_fail_validation(azurite, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    with serve_emulator() as emulator:
+        api = TranslatorApi(emulator)
+        status = api.wait(
+            api.start({"inputs": [folder_input(storage.plain_url(src), [(storage.plain_url(tgt), "fr")])]})
+        )
+    assert status["status"] == "ValidationFailed"
+    assert status["error"]["innerError"]["code"] == "InvalidDocumentAccessLevel"
+
+
+# ---- request validation over HTTP -------------------------------------------------------------------------------
+
+
+def test_invalid_body_is_400_in_the_service_shape(api: TranslatorApi):
+    assert_error(api.call("POST", "/document/batches", json={"inputs": []}), 400, "InvalidArgument", "MissingInputs")
+    assert_error(
+        api.call(
+            "POST",
+            "/document/batches",
+            data=b"{not json",
+            headers={**api.emulator.headers(), "Content-Type": "application/json"},
+        ),
+        400,
+        "InvalidRequest",
+        "InvalidRequestBody",
+    )
+
+
+def test_more_than_1000_documents_is_400_before_touching_storage(api: TranslatorApi, storage: TestStorage):
+    tgt = storage.new_container("tgt")
+    body = {
+        "inputs": [
+            file_input(
+                storage.blob_sas_url(tgt, f"missing-{i}.txt", "r"),
+                [(storage.container_sas_url(tgt, "rwl", name=f"{i}.txt"), "fr")],
+            )
+            for i in range(1001)
+        ]
+    }
+    assert_error(api.call("POST", "/document/batches", json=body), 400, "InvalidRequest", "TooManyDocuments")
+
+
+def test_batch_limits_count_folder_documents_and_total_bytes(azurite, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    for i in range(4):
+        storage.upload(src, f"{i}.txt", "twelve bytes")
+    body = {
+        "inputs": [folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl"), "fr")])]
+    }
+    with serve_emulator(limits=Limits(max_batch_documents=3)) as emulator:
+        assert_error(
+            TranslatorApi(emulator).call("POST", "/document/batches", json=body),
+            400,
+            "InvalidRequest",
+            "TooManyDocuments",
+        )
+    with serve_emulator(limits=Limits(max_batch_bytes=47)) as emulator:
+        assert_error(
+            TranslatorApi(emulator).call("POST", "/document/batches", json=body),
+            400,
+            "InvalidRequest",
+            "BatchSizeTooLarge",
+        )
+    assert storage.blob_names(tgt) == []
+
+
+def test_empty_source_folder_fails_validation(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    status = api.wait(
+        api.start(
+            {
+                "inputs": [
+                    folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl"), "fr")])
+                ]
+            }
+        )
+    )
+    assert status["status"] == "ValidationFailed"
+    assert status["error"]["innerError"]["code"] == "NoDocumentsFound"
+
+
+# ---- status routes, listing and paging --------------------------------------------------------------------------
+
+
+def start_small_job(api: TranslatorApi, storage: TestStorage, documents: int = 1) -> str:
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    for i in range(documents):
+        storage.upload(src, f"doc-{i:02}.txt", f"Document number {i}")
+    return api.start(
+        {
+            "inputs": [
+                folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl"), "fr")])
+            ]
+        }
+    )
+
+
+def test_documents_page_with_maxpagesize_top_and_skip(api: TranslatorApi, storage: TestStorage):
+    job_id = start_small_job(api, storage, documents=7)
+    api.wait(job_id)
+    documents, pages = api.follow_pages(f"/document/batches/{job_id}/documents", {"$maxpagesize": 3})
+    assert pages == 3
+    assert len({d["id"] for d in documents}) == 7
+    ascending, _ = api.follow_pages(
+        f"/document/batches/{job_id}/documents",
+        {"$orderBy": "createdDateTimeUtc asc", "$skip": 2, "$top": 4, "$maxpagesize": 3},
+    )
+    names = [d["sourcePath"].rsplit("/", 1)[1] for d in ascending]
+    assert names == ["doc-02.txt", "doc-03.txt", "doc-04.txt", "doc-05.txt"]
+    client_spelling, pages = api.follow_pages(f"/document/batches/{job_id}/documents", {"maxpagesize": 2, "top": 3})
+    assert (len(client_spelling), pages) == (3, 2)
+
+
+def test_get_one_document_and_not_found_errors(api: TranslatorApi, storage: TestStorage):
+    job_id = start_small_job(api, storage)
+    api.wait(job_id)
+    (document,) = api.documents(job_id)
+    single = api.call("GET", f"/document/batches/{job_id}/documents/{document['id']}").json()
+    assert single == document
+    unknown = str(uuid.uuid4())
+    assert_error(
+        api.call("GET", f"/document/batches/{job_id}/documents/{unknown}"), 404, "ResourceNotFound", "DocumentNotFound"
+    )
+    assert_error(api.call("GET", f"/document/batches/{unknown}"), 404, "ResourceNotFound", "BatchNotFound")
+    assert_error(api.call("GET", "/document/batches/not-a-guid"), 400, "InvalidArgument", "InvalidId")
+
+
+def test_list_jobs_by_ids_statuses_and_creation_time(api: TranslatorApi, storage: TestStorage):
+    job_ids = [start_small_job(api, storage) for _ in range(3)]
+    for job_id in job_ids:
+        api.wait(job_id)
+    listed, pages = api.follow_pages("/document/batches", {"ids": ",".join(job_ids), "$maxpagesize": 2})
+    assert pages == 2
+    assert [job["id"] for job in listed] == list(reversed(job_ids))
+    first = api.status(job_ids[0])
+    after_first, _ = api.follow_pages(
+        "/document/batches",
+        {
+            "ids": ",".join(job_ids),
+            "createdDateTimeUtcStart": first["createdDateTimeUtc"],
+            "$orderBy": "createdDateTimeUtc asc",
+        },
+    )
+    assert [job["id"] for job in after_first] == job_ids
+    none_running, _ = api.follow_pages(
+        "/document/batches", {"ids": ",".join(job_ids), "statuses": "Running,NotStarted"}
+    )
+    assert none_running == []
+
+
+# ---- cancel -----------------------------------------------------------------------------------------------------
+
+
+def test_cancel_stops_pending_documents_and_a_finished_job_cannot_be_cancelled(azurite, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    for i in range(6):
+        storage.upload(src, f"{i}.txt", "x" * 40)
+    body = {
+        "inputs": [folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl"), "fr")])]
+    }
+    with serve_emulator(workers=1, chars_per_second=200) as emulator:  # 0.2 s per document
+        api = TranslatorApi(emulator)
+        job_id = api.start(body)
+        cancelled = api.call("DELETE", f"/document/batches/{job_id}")
+        assert cancelled.status_code == 200
+        assert cancelled.json()["status"] in ("Cancelling", "Cancelled")
+        status = api.wait(job_id)
+        assert status["status"] == "Cancelled"
+        assert status["summary"]["cancelled"] >= 4
+        assert status["summary"]["cancelled"] + status["summary"]["success"] == 6
+        assert len(storage.blob_names(tgt)) == status["summary"]["success"]
+        assert_error(api.call("DELETE", f"/document/batches/{job_id}"), 400, "InvalidRequest", "InvalidJobStatus")
+
+
+# ---- fault injection and stats ----------------------------------------------------------------------------------
+
+
+def test_throttling_rate_and_retry_after_are_as_configured(azurite):
+    with serve_emulator(throttle_rate=0.3, retry_after=2, seed=7) as emulator:
+        api = TranslatorApi(emulator)
+        responses = [api.call("GET", "/document/formats") for _ in range(300)]
+    throttled = [r for r in responses if r.status_code == 429]
+    assert 0.2 <= len(throttled) / len(responses) <= 0.4
+    assert all(r.status_code == 200 for r in responses if r not in throttled)
+    assert_error(throttled[0], 429, "RequestRateTooHigh", "RateTooHigh")
+    assert {r.headers["Retry-After"] for r in throttled} == {"2"}
+
+
+def test_throttling_without_retry_after_header(azurite):
+    with serve_emulator(throttle_rate=1.0, retry_after=0) as emulator:
+        response = TranslatorApi(emulator).call("GET", "/document/formats")
+    assert response.status_code == 429
+    assert "Retry-After" not in response.headers
+
+
+def test_error_injection_answers_500_or_503(azurite):
+    with serve_emulator(error_rate=1.0, seed=3) as emulator:
+        responses = [TranslatorApi(emulator).call("GET", "/document/formats") for _ in range(40)]
+    assert {r.status_code for r in responses} == {500, 503}
+    for response in responses:
+        inner = response.json()["error"]["innerError"]["code"]
+        assert inner == ("InternalServerError" if response.status_code == 500 else "ServiceTemporaryUnavailable")
+
+
+def test_latency_injection_still_answers_correctly(azurite):
+    with serve_emulator(latency_ms=50) as emulator:
+        assert TranslatorApi(emulator).call("GET", "/document/formats").status_code == 200
+
+
+def test_stats_count_requests_per_operation_and_status(azurite, storage: TestStorage):
+    with serve_emulator() as emulator:
+        api = TranslatorApi(emulator)
+        src, tgt = storage.new_container("src"), storage.new_container("tgt")
+        storage.upload(src, "a.txt", "Hello")
+        job_id = api.start(
+            {
+                "inputs": [
+                    folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl"), "de")])
+                ]
+            }
+        )
+        api.wait(job_id)
+        api.call("GET", "/document/formats", headers={})
+        stats = api.session.get(f"{emulator.endpoint}/emulator/stats", timeout=10).json()
+    assert stats["requests"]["start_translation"] == {"202": 1}
+    assert stats["requests"]["get_formats"] == {"401": 1}
+    assert stats["requests"]["get_translation"]["200"] >= 1
+    assert stats["jobs"] == {"Succeeded": 1}
+    assert stats["documents"] == {"Succeeded": 1}
+    assert stats["translationsByLanguage"] == {"de": 1}
+    assert stats["charactersCharged"] == 5
+
+
+def test_no_sas_signature_reaches_logs_or_responses(api: TranslatorApi, storage: TestStorage, caplog):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    storage.upload(tgt, "a.txt", "exists")
+    body = {
+        "inputs": [
+            file_input(
+                storage.blob_sas_url(src, "a.txt", "r"), [(storage.container_sas_url(tgt, "rwl", name="a.txt"), "fr")]
+            )
+        ]
+    }
+    with caplog.at_level("DEBUG"):
+        job_id = api.start(body)
+        status = api.wait(job_id)
+        documents = api.documents(job_id)
+    assert "sig=" not in json.dumps(status) + json.dumps(documents)
+    leaked = [r.getMessage() for r in caplog.records if re.search(r"sig=(?!REDACTED)", r.getMessage())]
+    assert leaked == []
+    assert any("sig=REDACTED" in r.getMessage() for r in caplog.records)  # the storage calls were logged

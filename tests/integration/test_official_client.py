@@ -1,0 +1,154 @@
+"""The official `azure-ai-translation-document` client drives the emulator unchanged, on both GA api-versions."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from azure.ai.translation.document import DocumentTranslationClient
+from azure.ai.translation.document.models import DocumentTranslationInput, TranslationGlossary, TranslationTarget
+from azure.core.credentials import AzureKeyCredential
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from tests.support.emulator import RunningEmulator, serve_emulator
+from tests.support.storage import TestStorage
+
+API_VERSIONS = ["2024-05-01", "2026-03-01"]
+
+
+def client_for(emulator: RunningEmulator, api_version: str) -> DocumentTranslationClient:
+    return DocumentTranslationClient(
+        emulator.endpoint, AzureKeyCredential(emulator.key), api_version=api_version, polling_interval=0.1
+    )
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_folder_translation_with_glossary(emulator: RunningEmulator, storage: TestStorage, api_version: str):
+    src, tgt, glossaries = (storage.new_container(s) for s in ("src", "tgt", "gl"))
+    storage.upload(src, "guide.md", "# Contoso guide\n\nInstall Contoso in 3 steps.\n")
+    storage.upload(src, "page.html", "<p>Welcome to <b>Contoso</b></p>")
+    storage.upload(glossaries, "terms.csv", "Contoso,Contoso Ltd\n")
+    client = client_for(emulator, api_version)
+
+    poller = client.begin_translation(
+        storage.container_sas_url(src, "rl"),
+        storage.container_sas_url(tgt, "rwl"),
+        "ja",
+        glossaries=[
+            TranslationGlossary(glossary_url=storage.blob_sas_url(glossaries, "terms.csv", "r"), file_format="CSV")
+        ],
+    )
+    documents = list(poller.result())
+
+    assert poller.status() == "Succeeded"
+    assert poller.details.documents_total_count == 2
+    assert poller.details.documents_succeeded_count == 2
+    assert poller.details.total_characters_charged > 0
+    assert sorted(d.source_document_url.rsplit("/", 1)[1] for d in documents) == ["guide.md", "page.html"]
+    assert {d.translated_to for d in documents} == {"ja"}
+    assert all(d.status == "Succeeded" and d.translation_progress == 1 for d in documents)
+    assert "Contoso Ltd" in storage.download(tgt, "guide.md").decode()
+    assert storage.download(tgt, "page.html").decode().startswith("<p>[ja] ")
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_file_inputs_and_status_routes(emulator: RunningEmulator, storage: TestStorage, api_version: str):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "First document")
+    storage.upload(src, "b.csv", "name,qty\nbolt,4\n")
+    client = client_for(emulator, api_version)
+    inputs = [
+        DocumentTranslationInput(
+            storage.blob_sas_url(src, name, "r"),
+            [
+                TranslationTarget(storage.container_sas_url(tgt, "rwl", name=f"{lang}-{name}"), lang)
+                for lang in ("fr", "es")
+            ],
+            storage_type="File",
+        )
+        for name in ("a.txt", "b.csv")
+    ]
+    poller = client.begin_translation(inputs)
+    results = list(poller.result())
+    assert len(results) == 4
+    assert sorted(storage.blob_names(tgt)) == ["es-a.txt", "es-b.csv", "fr-a.txt", "fr-b.csv"]
+
+    (listed,) = client.list_translation_statuses(translation_ids=[poller.id])
+    assert listed.id == poller.id
+    assert listed.status == "Succeeded"
+    assert [t.id for t in client.list_translation_statuses(translation_ids=[poller.id], statuses=["Succeeded"])] == [
+        poller.id
+    ]
+    recent = list(client.list_translation_statuses(order_by=["created_on asc"], top=200))
+    assert poller.id in {t.id for t in recent}
+
+    statuses = list(client.list_document_statuses(poller.id))
+    assert len(statuses) == 4
+    one = client.get_document_status(poller.id, statuses[0].id)
+    assert one.id == statuses[0].id
+    assert one.source_document_url == statuses[0].source_document_url
+    assert client.get_translation_status(poller.id).summary["total"] == 4
+
+    resumed = client.begin_translation(continuation_token=poller.id)
+    assert len(list(resumed.result())) == 4
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_paging_follows_next_links(emulator: RunningEmulator, storage: TestStorage, api_version: str):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    for i in range(60):
+        storage.upload(src, f"{i:02}.txt", f"Line {i}")
+    client = client_for(emulator, api_version)
+    poller = client.begin_translation(storage.container_sas_url(src, "rl"), storage.container_sas_url(tgt, "rwl"), "de")
+    poller.result()
+    statuses = list(client.list_document_statuses(poller.id, order_by=["created_on asc"]))
+    assert len(statuses) == 60  # the default page is 50: the client followed nextLink
+    assert len({s.id for s in statuses}) == 60
+    assert len(list(client.list_document_statuses(poller.id, skip=10, top=45))) == 45
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_formats(emulator: RunningEmulator, api_version: str):
+    client = client_for(emulator, api_version)
+    documents = {f.file_format: f for f in client.get_supported_document_formats()}
+    assert ".txt" in documents["PlainText"].file_extensions
+    assert "text/html" in documents["HtmlFile"].content_types
+    assert {f.file_format for f in client.get_supported_glossary_formats()} == {"TSV", "CSV"}
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_cancel_translation(azurite, storage: TestStorage, api_version: str):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    for i in range(5):
+        storage.upload(src, f"{i}.txt", "y" * 50)
+    with serve_emulator(workers=1, chars_per_second=250) as emulator:
+        client = client_for(emulator, api_version)
+        source, target = storage.container_sas_url(src, "rl"), storage.container_sas_url(tgt, "rwl")
+        poller = client.begin_translation(source, target, "it")
+        client.cancel_translation(poller.id)
+        poller.wait()  # the client's poller treats Cancelling as done
+        # The client reports the service's Cancelled/Cancelling as Canceled/Canceling.
+        deadline = time.monotonic() + 30
+        while client.get_translation_status(poller.id).status != "Canceled":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        status = client.get_translation_status(poller.id)
+        assert status.documents_canceled_count >= 3
+        assert status.documents_canceled_count + status.documents_succeeded_count == 5
+        with pytest.raises(HttpResponseError) as error:
+            client.cancel_translation(poller.id)
+        assert error.value.status_code == 400
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_validation_failure_and_missing_job_raise_client_errors(emulator, storage: TestStorage, api_version: str):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    storage.upload(tgt, "a.txt", "already here")
+    client = client_for(emulator, api_version)
+    poller = client.begin_translation(storage.container_sas_url(src, "rl"), storage.container_sas_url(tgt, "rwl"), "fr")
+    with pytest.raises(HttpResponseError) as error:
+        poller.result()
+    assert error.value.error.code == "TargetFileAlreadyExists"
+    with pytest.raises(ResourceNotFoundError):
+        client.get_translation_status("00000000-0000-0000-0000-000000000000")
