@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.azurite import AzuriteEndpoints, running_azurite
+from devstack.azurite import AzuriteEndpoints, running_azurite
 from tests.support.emulator import RunningEmulator, serve_emulator
 from tests.support.storage import TestStorage
 

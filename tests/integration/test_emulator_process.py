@@ -8,7 +8,7 @@ import sys
 
 import requests
 
-from tests.support.azurite import REPO_ROOT, free_port, wait_for_port
+from devstack.azurite import REPO_ROOT, free_port, wait_for_port
 
 
 def test_module_entry_point_serves_the_api_with_settings_from_the_environment():

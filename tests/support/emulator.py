@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from devstack.azurite import free_port
 from devstack.emulator.app import create_app
 from devstack.emulator.config import EmulatorConfig
 from devstack.emulator.processor import Limits
-from tests.support.azurite import free_port
 
 TEST_KEY = "test-subscription-key"
 

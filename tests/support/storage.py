@@ -14,7 +14,7 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
-from tests.support.azurite import ACCOUNT_KEY, ACCOUNT_NAME, AzuriteEndpoints
+from devstack.azurite import ACCOUNT_KEY, ACCOUNT_NAME, AzuriteEndpoints
 
 
 class TestStorage:

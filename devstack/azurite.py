@@ -1,4 +1,4 @@
-"""Real Azurite (blob, queue, table) as a child process on free ports, for tests."""
+"""Azurite (blob, queue, table) as a child process on free ports: for the demo, the dev stack and the tests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_NAME = "devstoreaccount1"
 # Azurite's published, well-known development key (not a secret).
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -71,7 +71,7 @@ def running_azurite() -> Iterator[AzuriteEndpoints]:
     endpoints = AzuriteEndpoints(free_port(), free_port(), free_port())
     with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
         log = open(Path(workdir) / "azurite.log", "wb")  # noqa: SIM115 - closed below, after the process
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
             [
                 azurite_executable(),
                 "--silent",
