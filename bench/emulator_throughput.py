@@ -9,25 +9,13 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 
 import requests
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+from azure.storage.blob import BlobServiceClient
 
-from devstack.azurite import ACCOUNT_KEY, ACCOUNT_NAME, REPO_ROOT, free_port, running_azurite, wait_for_port
+from devstack.azurite import REPO_ROOT, container_sas_url, free_port, running_azurite, wait_for_port
 
 KEY = "bench-key"
-
-
-def sas(container: str, permissions: str, blob_url: str) -> str:
-    token = generate_container_sas(
-        ACCOUNT_NAME,
-        container,
-        account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions.from_string(permissions),
-        expiry=datetime.now(UTC) + timedelta(minutes=30),
-    )
-    return f"{blob_url}/{container}?{token}"
 
 
 def measure(blob_url: str, service: BlobServiceClient, source: str, documents: int, workers: int) -> float:
@@ -48,8 +36,8 @@ def measure(blob_url: str, service: BlobServiceClient, source: str, documents: i
         body = {
             "inputs": [
                 {
-                    "source": {"sourceUrl": sas(source, "rl", blob_url)},
-                    "targets": [{"targetUrl": sas(target, "rwl", blob_url), "language": "fr"}],
+                    "source": {"sourceUrl": container_sas_url(blob_url, source, "rl")},
+                    "targets": [{"targetUrl": container_sas_url(blob_url, target, "rwl"), "language": "fr"}],
                 }
             ]
         }

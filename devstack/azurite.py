@@ -10,7 +10,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
+
+from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_NAME = "devstoreaccount1"
@@ -37,6 +41,21 @@ class AzuriteEndpoints:
             f"QueueEndpoint=http://{self.host}:{self.queue_port}/{ACCOUNT_NAME};"
             f"TableEndpoint=http://{self.host}:{self.table_port}/{ACCOUNT_NAME};"
         )
+
+
+def container_sas_url(
+    blob_url: str, container: str, permissions: str, *, name: str | None = None, minutes: int = 30
+) -> str:
+    """A container-scoped SAS URL signed with Azurite's well-known key; with `name`, the URL of one blob inside it."""
+    token = generate_container_sas(
+        ACCOUNT_NAME,
+        container,
+        account_key=ACCOUNT_KEY,
+        permission=ContainerSasPermissions.from_string(permissions),
+        expiry=datetime.now(UTC) + timedelta(minutes=minutes),
+    )
+    path = f"{container}/{quote(name)}" if name else container
+    return f"{blob_url}/{path}?{token}"
 
 
 def free_port() -> int:

@@ -8,15 +8,14 @@ import io
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 
 import requests
 from azure.ai.translation.document import DocumentTranslationClient
 from azure.ai.translation.document.models import DocumentTranslationInput, TranslationGlossary, TranslationTarget
 from azure.core.credentials import AzureKeyCredential
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+from azure.storage.blob import BlobServiceClient
 
-from devstack.azurite import ACCOUNT_KEY, ACCOUNT_NAME, REPO_ROOT, free_port, running_azurite, wait_for_port
+from devstack.azurite import REPO_ROOT, container_sas_url, free_port, running_azurite, wait_for_port
 
 DEMO_KEY = "demo-key"
 LANGUAGES = ("fr", "de")
@@ -41,17 +40,6 @@ def sample_documents() -> dict[str, bytes]:
 def plain(status: object) -> str:
     """The client returns statuses as str enums; print their value."""
     return str(getattr(status, "value", status))
-
-
-def container_sas(container: str, permissions: str, blob_url: str) -> str:
-    token = generate_container_sas(
-        ACCOUNT_NAME,
-        container,
-        account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions.from_string(permissions),
-        expiry=datetime.now(UTC) + timedelta(minutes=15),
-    )
-    return f"{blob_url}/{container}?{token}"
 
 
 def main() -> int:
@@ -84,14 +72,14 @@ def run_demo(connection_string: str, blob_url: str, endpoint: str) -> int:
     for name, data in sample_documents().items():
         blobs.get_blob_client("source", name).upload_blob(data)
     blobs.get_blob_client("glossaries", "terms.tsv").upload_blob(b"Contoso\tContoso\nsmart lighting\tSMART-LIGHTING\n")
-    glossary_url = container_sas("glossaries", "rl", blob_url).replace("glossaries?", "glossaries/terms.tsv?")
+    glossary_url = container_sas_url(blob_url, "glossaries", "r", name="terms.tsv")
     print(f"Uploaded {len(sample_documents())} documents to 'source'; translating into {', '.join(LANGUAGES)}.\n")
 
     client = DocumentTranslationClient(endpoint, AzureKeyCredential(DEMO_KEY), polling_interval=0.2)
-    source_url = container_sas("source", "rl", blob_url)
+    source_url = container_sas_url(blob_url, "source", "rl")
     targets = [
         TranslationTarget(
-            container_sas("target", "rwl", blob_url).replace("target?", f"target/{language}?"),
+            container_sas_url(blob_url, "target", "rwl", name=language),
             language,
             glossaries=[TranslationGlossary(glossary_url=glossary_url, file_format="TSV")],
         )

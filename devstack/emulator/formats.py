@@ -77,16 +77,7 @@ def _extract_markdown(data: bytes, name: str) -> ExtractedDocument:
         marker = _MD_BLOCK_MARKER.match(body)
         start = marker.end() if marker else 0
         pieces.append(body[:start])
-        last = start
-        for token in _MD_INLINE.finditer(body, start):
-            if token.start() > last:
-                pieces.append(len(segments))
-                segments.append(body[last : token.start()])
-            pieces.append(token.group(0))
-            last = token.end()
-        if last < len(body):
-            pieces.append(len(segments))
-            segments.append(body[last:])
+        _split_kept_markup(body, _MD_INLINE, start, pieces, segments)
         pieces.append(line[len(body) :])
     return ExtractedDocument(segments, _piece_rebuilder(pieces, encoding.encode))
 
@@ -103,17 +94,24 @@ def _extract_html(data: bytes, name: str) -> ExtractedDocument:
     text, encoding = decode_text(data, name=name)
     pieces: list[str | int] = []
     segments: list[str] = []
-    last = 0
-    for markup in _HTML_MARKUP.finditer(text):
-        if markup.start() > last:
+    _split_kept_markup(text, _HTML_MARKUP, 0, pieces, segments)
+    return ExtractedDocument(segments, _piece_rebuilder(pieces, encoding.encode))
+
+
+def _split_kept_markup(
+    text: str, markup: re.Pattern[str], start: int, pieces: list[str | int], segments: list[str]
+) -> None:
+    """Append text[start:] as kept markup (verbatim pieces) and translatable runs (segment indexes into pieces)."""
+    last = start
+    for match in markup.finditer(text, start):
+        if match.start() > last:
             pieces.append(len(segments))
-            segments.append(text[last : markup.start()])
-        pieces.append(markup.group(0))
-        last = markup.end()
+            segments.append(text[last : match.start()])
+        pieces.append(match.group(0))
+        last = match.end()
     if last < len(text):
         pieces.append(len(segments))
         segments.append(text[last:])
-    return ExtractedDocument(segments, _piece_rebuilder(pieces, encoding.encode))
 
 
 def _piece_rebuilder(pieces: list[str | int], encode: Callable[[str], bytes]) -> Rebuild:

@@ -347,9 +347,9 @@ class JobRunner:
 
     def _end_validation_failed(self, job: Job, failure: JobValidationFailure) -> None:
         job.status, job.error, job.last_action = Status.VALIDATION_FAILED, failure.detail, utc_now()
-        for record in job.documents:
+        for record in job.documents:  # each document carries the job's reason, for per-document consumers
             if not record.status.is_terminal:
-                record.status, record.last_action = Status.CANCELLED, job.last_action
+                record.status, record.last_action, record.error = Status.FAILED, job.last_action, failure.detail
         logger.info("job %s validation failed: %s", job.id, failure.detail.inner_code)
 
     def cancel(self, job: Job) -> None:

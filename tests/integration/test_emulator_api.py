@@ -333,6 +333,9 @@ def test_existing_target_fails_validation_and_is_not_overwritten(api: Translator
     status = api.wait(api.start(body))
     assert status["status"] == "ValidationFailed"
     assert status["error"]["innerError"]["code"] == "TargetFileAlreadyExists"
+    (document,) = api.documents(status["id"])
+    assert document["status"] == "Failed"
+    assert document["error"]["innerError"]["code"] == "TargetFileAlreadyExists"
     assert storage.download(tgt, "a.txt") == b"previous translation"
 
 

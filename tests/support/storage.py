@@ -9,12 +9,10 @@ from urllib.parse import quote
 from azure.storage.blob import (
     BlobSasPermissions,
     BlobServiceClient,
-    ContainerSasPermissions,
     generate_blob_sas,
-    generate_container_sas,
 )
 
-from devstack.azurite import ACCOUNT_KEY, ACCOUNT_NAME, AzuriteEndpoints
+from devstack.azurite import ACCOUNT_KEY, ACCOUNT_NAME, AzuriteEndpoints, container_sas_url
 
 
 class TestStorage:
@@ -47,14 +45,7 @@ class TestStorage:
         return f"{url}/{quote(name)}" if name else url
 
     def container_sas_url(self, container: str, permissions: str, *, name: str | None = None) -> str:
-        token = generate_container_sas(
-            ACCOUNT_NAME,
-            container,
-            account_key=ACCOUNT_KEY,
-            permission=ContainerSasPermissions.from_string(permissions),
-            expiry=datetime.now(UTC) + timedelta(minutes=30),
-        )
-        return f"{self.plain_url(container, name)}?{token}"
+        return container_sas_url(self.endpoints.blob_url, container, permissions, name=name)
 
     def blob_sas_url(self, container: str, name: str, permissions: str) -> str:
         token = generate_blob_sas(
