@@ -665,3 +665,28 @@ def test_no_sas_signature_reaches_logs_or_responses(api: TranslatorApi, storage:
     leaked = [r.getMessage() for r in caplog.records if re.search(r"sig=(?!REDACTED)", r.getMessage())]
     assert leaked == []
     assert any("sig=REDACTED" in r.getMessage() for r in caplog.records)  # the storage calls were logged
+
+
+def test_awkward_blob_names_round_trip_in_file_and_folder_modes(api: TranslatorApi, storage: TestStorage):
+    names = ["spaced name.txt", "hash#1.txt", "question?.txt", "percent%20.txt", "ünïcödé/日本.txt"]
+    src, folder_tgt, file_tgt = storage.new_container("src"), storage.new_container("tgt"), storage.new_container("tgt")
+    for name in names:
+        storage.upload(src, name, f"Text of {name}")
+    folder = {
+        "inputs": [
+            folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(folder_tgt, "rwl"), "fr")])
+        ]
+    }
+    files = {
+        "inputs": [
+            file_input(
+                storage.blob_sas_url(src, name, "r"), [(storage.container_sas_url(file_tgt, "rwl", name=name), "fr")]
+            )
+            for name in names
+        ]
+    }
+    for body, target in ((folder, folder_tgt), (files, file_tgt)):
+        status = api.wait(api.start(body))
+        assert status["summary"]["success"] == len(names), api.documents(status["id"])
+        assert storage.blob_names(target) == sorted(names)
+        assert storage.download(target, "hash#1.txt").decode().startswith("[fr] ")
