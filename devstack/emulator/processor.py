@@ -211,7 +211,7 @@ class JobRunner:
             if job.status is Status.NOT_STARTED:
                 job.status, job.last_action = Status.RUNNING, now
         try:
-            extracted, content_type = self._read_source(source)
+            extracted, content_type, characters = self._read_source(source)
         except DocumentFailure as failure:
             self._record_failures(job, source, failure.detail)
             return
@@ -219,13 +219,12 @@ class JobRunner:
             logger.exception("job %s: reading %s failed", job.id, source.location.public_url)
             self._record_failures(job, source, _internal_error())
             return
-        characters = charged_characters(extracted.segments)
         for record, target in source.translations:
             if job.status is Status.CANCELLING:
                 self._update(job, record, Status.CANCELLED)
                 continue
             try:
-                self._translate_to(job, source, record, target, extracted, content_type)
+                self._translate_to(job, source, record, target, extracted, content_type, characters)
             except DocumentFailure as failure:
                 self._update(job, record, Status.FAILED, error=failure.detail)
                 continue
@@ -237,7 +236,8 @@ class JobRunner:
             self.counters.characters_charged += characters
             self._update(job, record, Status.SUCCEEDED, characters=characters)
 
-    def _read_source(self, source: SourceDocument) -> tuple[ExtractedDocument, str]:
+    def _read_source(self, source: SourceDocument) -> tuple[ExtractedDocument, str, int]:
+        """The parsed document, the content type of its outputs, and the characters each translation charges."""
         name = source.location.path.rsplit("/", 1)[-1]
         document_format = format_for(name)
         if document_format is None:
@@ -258,9 +258,10 @@ class JobRunner:
         if len(data) > self._limits.max_document_bytes:
             raise _too_large(name, len(data), self._limits.max_document_bytes)
         extracted = document_format.extract(data, name)
-        if charged_characters(extracted.segments) == 0:
+        characters = charged_characters(extracted.segments)
+        if characters == 0:
             raise DocumentFailure("NoTranslatableText", f"The document '{name}' contains no translatable text.")
-        return extracted, document_format.content_types[0]
+        return extracted, document_format.content_types[0], characters
 
     def _translate_to(
         self,
@@ -270,6 +271,7 @@ class JobRunner:
         target: TargetSpec,
         extracted: ExtractedDocument,
         content_type: str,
+        characters: int,
     ) -> None:
         translator = TextTranslator(
             self._engine,
@@ -279,7 +281,7 @@ class JobRunner:
         )
         output = extracted.rebuild(translator.translate(extracted.segments))
         if self._chars_per_second > 0:
-            time.sleep(charged_characters(extracted.segments) / self._chars_per_second)
+            time.sleep(characters / self._chars_per_second)
         try:
             self._gateway.write_new(record.target, output, content_type=content_type)
         except StorageAccessDenied as exc:
