@@ -37,7 +37,7 @@ from devstack.emulator.errors import (
 )
 from devstack.emulator.formats import DOCUMENT_FORMATS, GLOSSARY_FORMATS_WIRE
 from devstack.emulator.jobs import Job, JobStore
-from devstack.emulator.listing import parse_list_query
+from devstack.emulator.listing import ListQuery, parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
 from devstack.emulator.redaction import install_sas_redaction
 from devstack.emulator.start_request import parse_start_request
@@ -235,7 +235,7 @@ def json_response(request: Request, body: dict[str, Any]) -> Response:
     return Response(content, media_type="application/json", headers={"ETag": etag})
 
 
-def _paged(request: Request, query, items: list, to_wire: Callable[[Any], dict[str, Any]]) -> Response:
+def _paged(request: Request, query: ListQuery, items: list, to_wire: Callable[[Any], dict[str, Any]]) -> Response:
     page, next_skip = query.page(items)
     body: dict[str, Any] = {"value": [to_wire(item) for item in page]}
     if next_skip is not None:

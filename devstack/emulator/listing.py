@@ -38,7 +38,14 @@ class ListQuery:
     created_end: datetime | None
     ascending: bool
 
-    def select(self, items: Sequence[T], *, id_of: Callable[[T], str], status_of, created_of) -> list[T]:
+    def select(
+        self,
+        items: Sequence[T],
+        *,
+        id_of: Callable[[T], str],
+        status_of: Callable[[T], Status],
+        created_of: Callable[[T], datetime],
+    ) -> list[T]:
         """Filter and order: every item that matches, before $skip/$top."""
         chosen = [
             item
