@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -73,8 +73,11 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="translate")
         self._planner = ThreadPoolExecutor(max_workers=16, thread_name_prefix="plan")
         self.counters = TranslationCounters()
+        self._stopping = threading.Event()
 
     def shutdown(self) -> None:
+        """Stop: queued work is dropped and a simulated slow translation ends early without writing its output."""
+        self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._planner.shutdown(wait=False, cancel_futures=True)
 
@@ -280,8 +283,8 @@ class JobRunner:
             glossary=self._glossary(job, target.glossaries),
         )
         output = extracted.rebuild(translator.translate(extracted.segments))
-        if self._chars_per_second > 0:
-            time.sleep(characters / self._chars_per_second)
+        if self._chars_per_second > 0 and self._stopping.wait(characters / self._chars_per_second):
+            raise DocumentFailure("ServiceTemporaryUnavailable", "The emulator shut down during the translation.")
         try:
             self._gateway.write_new(record.target, output, content_type=content_type)
         except StorageAccessDenied as exc:

@@ -37,7 +37,12 @@ def serve_emulator(*, limits: Limits | None = None, **settings) -> Iterator[Runn
     config = EmulatorConfig(host="127.0.0.1", port=free_port(), **settings)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config, limits=limits), host=config.host, port=config.port, log_level="warning", lifespan="on"
+            create_app(config, limits=limits),
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
         )
     )
     thread = threading.Thread(target=server.run, name=f"emulator-{config.port}", daemon=True)

@@ -1,0 +1,55 @@
+"""Announcements of source documents: how a record becomes a completion message, and the record of having sent it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
+from shared.records import DocumentRecord, DocumentState, SourceVersion
+from shared.services import Services
+from shared.storage import BlobPath
+
+logger = logging.getLogger(__name__)
+
+
+def finish_unsubmitted(
+    services: Services, member: SourceVersion, outcome: Outcome, error: ErrorInfo, *, now: datetime
+) -> Announcement:
+    """Record and announce a document that ends before any job (rejected at submission, or refused by the service)."""
+    announcement = Announcement(
+        outcome=outcome,
+        source=source_info(services, member),
+        event_source=services.event_source,
+        received_at=member.received_at,
+        completed_at=now,
+        error=error,
+    )
+    state = DocumentState.REJECTED if outcome is Outcome.REJECTED else DocumentState.COMPLETED
+    services.ledger.merge_all(
+        DocumentRecord,
+        {
+            member.key: {
+                "State": state.value,
+                "Outcome": outcome.value,
+                "ErrorCode": error.code,
+                "ErrorMessage": error.message,
+                "CompletedAt": now.isoformat(),
+                "MessageId": announcement.message_id,
+            }
+        },
+    )
+    logger.info("document %s: %s before submission, %s", BlobPath(member.container, member.name), outcome, error.code)
+    return announcement
+
+
+def source_info(services: Services, member: SourceVersion) -> SourceInfo:
+    path = BlobPath(member.container, member.name)
+    return SourceInfo(
+        member.container,
+        member.name,
+        member.source_etag,
+        services.storage.blob_url(path),
+        member.bytes,
+        member.source_language,
+    )

@@ -1,0 +1,73 @@
+"""The app's errors, one tree under `AutopilotError`.
+
+AutopilotError
+├── SettingError            an app setting is missing or invalid (names the setting)
+└── TranslatorError         the Translator answered with an error (HTTP status, code, innerError.code)
+    ├── TranslatorThrottled      429: too many requests (carries Retry-After when sent)
+    ├── TranslatorUnavailable    503, or the service could not be reached
+    ├── TranslatorAuthFailed     401/403: key, region or identity refused
+    ├── JobNotFound              404 on a job id
+    └── SubmissionUncertain      a POST that may have reached the service (timeout, 500): do not blindly retry
+"""
+
+from __future__ import annotations
+
+
+class AutopilotError(Exception):
+    """Base of every error this app raises on purpose."""
+
+
+class SettingError(AutopilotError):
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"App setting {name}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
+class TranslatorError(AutopilotError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        inner_code: str | None = None,
+        target: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.inner_code = inner_code
+        self.target = target
+        self.retry_after = retry_after
+
+    @property
+    def reason(self) -> str:
+        """The most specific code the service gave: innerError.code first, then code, then the HTTP status."""
+        return self.inner_code or self.code or (f"HTTP{self.status}" if self.status else "TranslatorUnreachable")
+
+    def __str__(self) -> str:
+        where = f" (HTTP {self.status})" if self.status else ""
+        return f"{self.reason}{where}: {self.message}"
+
+
+class TranslatorThrottled(TranslatorError):
+    pass
+
+
+class TranslatorUnavailable(TranslatorError):
+    pass
+
+
+class TranslatorAuthFailed(TranslatorError):
+    pass
+
+
+class JobNotFound(TranslatorError):
+    pass
+
+
+class SubmissionUncertain(TranslatorError):
+    pass

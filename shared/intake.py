@@ -1,0 +1,153 @@
+"""The blob trigger's work: validate a new document from its properties, record it once, announce rejections."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import BlobClient, BlobProperties
+
+from shared.errors import TranslatorError
+from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
+from shared.records import DocumentRecord, DocumentState, InboxEntry, NamePointer, document_key, name_key
+from shared.services import Services
+from shared.storage import BlobPath
+from shared.validation import (
+    SIGNATURE_BYTES,
+    ZIP_BASED_EXTENSIONS,
+    Rejection,
+    check_format,
+    check_name,
+    check_signature,
+    check_size,
+    extension_of,
+    target_languages,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What intake did with one blob event."""
+
+    document: DocumentRecord | None
+    newly_recorded: bool
+    announcement: Announcement | None = None
+
+
+def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
+    """Validate and record the triggering blob; a rejection is recorded and announced, never raised."""
+    path = BlobPath(blob.container_name, blob.blob_name)
+    try:
+        properties = blob.get_blob_properties()
+    except ResourceNotFoundError:
+        logger.warning("document %s: deleted before it could be recorded", path)
+        rejection = Rejection("SourceDeleted", "The blob was deleted before it could be recorded.")
+        return Receipt(None, False, _rejected_announcement(services, path, "", 0, now, now, rejection))
+    record = _new_record(blob, properties, services, now)
+    if record.state is DocumentState.REJECTED:
+        return _record_rejection(record, services, now)
+    pointer_key = name_key(path.container, path.name)
+    previous = services.ledger.get(NamePointer, pointer_key)
+    if previous is not None and previous.document_key != record.key:
+        record.replaces = previous.document_key
+    created = services.ledger.insert(record)
+    if not created:
+        existing = services.ledger.document(record.key)
+        record = existing or record
+        if record.state is not DocumentState.RECEIVED:
+            logger.info("document %s: duplicate event for version %s ignored", path, record.source_etag)
+            return Receipt(record, False)
+    services.ledger.insert(InboxEntry(**record.version_fields()))  # no-op on a duplicate; restores a lost one
+    services.ledger.point_name(
+        NamePointer(
+            key=pointer_key,
+            container=path.container,
+            name=path.name,
+            document_key=record.key,
+            received_at=record.received_at,
+        )
+    )
+    logger.info("document %s: recorded (%d bytes, languages %s)", path, record.bytes, ",".join(record.languages))
+    return Receipt(record, created)
+
+
+def _new_record(blob: BlobClient, properties: BlobProperties, services: Services, now: datetime) -> DocumentRecord:
+    settings = services.settings
+    name = blob.blob_name
+    languages = target_languages(properties.metadata or {}, settings.languages_for(name))
+    rejection = (
+        check_name(name)
+        or check_size(properties.size)
+        or check_format(name, _supported_extensions(services, name))
+        or (languages if isinstance(languages, Rejection) else None)
+        or _check_content(blob, name)
+    )
+    record = DocumentRecord(
+        key=document_key(blob.container_name, name, properties.etag),
+        container=blob.container_name,
+        name=name,
+        source_etag=properties.etag.strip('"'),
+        bytes=properties.size,
+        content_type=properties.content_settings.content_type or "",
+        languages=() if isinstance(languages, Rejection) else languages,
+        state=DocumentState.REJECTED if rejection else DocumentState.RECEIVED,
+        received_at=now,
+        source_language=settings.source_language,
+    )
+    if rejection:
+        record.outcome, record.error_code, record.error_message = (
+            Outcome.REJECTED.value,
+            rejection.code,
+            rejection.message,
+        )
+        record.completed_at = now
+    return record
+
+
+def _supported_extensions(services: Services, name: str) -> frozenset[str] | None:
+    try:
+        return services.translator.supported_extensions()
+    except TranslatorError as exc:
+        logger.warning(
+            "document %s: the Translator's formats could not be read (%s); the service will decide", name, exc
+        )
+        return None
+
+
+def _check_content(blob: BlobClient, name: str) -> Rejection | None:
+    if extension_of(name) not in ZIP_BASED_EXTENSIONS:
+        return None
+    head = blob.download_blob(offset=0, length=SIGNATURE_BYTES).readall()
+    return check_signature(name, head)
+
+
+def _record_rejection(record: DocumentRecord, services: Services, now: datetime) -> Receipt:
+    if not services.ledger.insert(record):
+        record = services.ledger.document(record.key) or record  # duplicate event: announce the same message again
+    path = BlobPath(record.container, record.name)
+    logger.info("document %s: rejected, %s: %s", path, record.error_code, record.error_message)
+    rejection = Rejection(record.error_code or "Rejected", record.error_message or "")
+    announcement = _rejected_announcement(
+        services, path, record.source_etag, record.bytes, record.received_at, record.completed_at or now, rejection
+    )
+    return Receipt(record, False, announcement)
+
+
+def _rejected_announcement(
+    services: Services, path: BlobPath, etag: str, size: int, received: datetime, now: datetime, rejection: Rejection
+) -> Announcement:
+    source = SourceInfo(
+        path.container, path.name, etag, services.storage.blob_url(path), size, services.settings.source_language
+    )
+    return Announcement(
+        outcome=Outcome.REJECTED,
+        source=source,
+        event_source=services.event_source,
+        received_at=received,
+        completed_at=now,
+        error=ErrorInfo(rejection.code, rejection.message),
+    )

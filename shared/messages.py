@@ -1,0 +1,121 @@
+"""Completion messages: CloudEvents 1.0 (structured JSON), one per source document version, ids deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+SPEC_VERSION = "1.0"
+COMPLETED_TYPE = "TranslationAutopilot.DocumentCompleted"
+REJECTED_TYPE = "TranslationAutopilot.DocumentRejected"
+MAX_ERROR_MESSAGE = 1000
+
+
+class Outcome(StrEnum):
+    SUCCEEDED = "Succeeded"
+    PARTIALLY_SUCCEEDED = "PartiallySucceeded"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    REJECTED = "Rejected"
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str
+    message: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message[:MAX_ERROR_MESSAGE]}
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    container: str
+    name: str
+    etag: str
+    url: str
+    bytes: int
+    language: str | None
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    language: str
+    status: str  # Succeeded | Failed | Cancelled
+    container: str
+    name: str
+    url: str
+    characters: int = 0
+    error: ErrorInfo | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = asdict(self)
+        wire["error"] = self.error.to_wire() if self.error else None
+        return wire
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """What one message says about one source document version."""
+
+    outcome: Outcome
+    source: SourceInfo
+    event_source: str
+    received_at: datetime
+    completed_at: datetime
+    job_id: str | None = None
+    submitted_at: datetime | None = None
+    targets: tuple[TargetResult, ...] = ()
+    error: ErrorInfo | None = None
+
+    @property
+    def message_id(self) -> str:
+        identity = [self.source.container, self.source.name, self.source.etag, self.job_id or ""]
+        return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
+
+    def to_cloud_event(self) -> dict[str, Any]:
+        return {
+            "specversion": SPEC_VERSION,
+            "id": self.message_id,
+            "source": self.event_source,
+            "type": REJECTED_TYPE if self.outcome is Outcome.REJECTED else COMPLETED_TYPE,
+            "subject": f"{self.source.container}/{self.source.name}",
+            "time": _iso(self.completed_at),
+            "datacontenttype": "application/json",
+            "data": {
+                "status": self.outcome.value,
+                "jobId": self.job_id,
+                "source": asdict(self.source),
+                "targets": [target.to_wire() for target in self.targets],
+                "error": self.error.to_wire() if self.error else None,
+                "receivedAt": _iso(self.received_at),
+                "submittedAt": _iso(self.submitted_at) if self.submitted_at else None,
+                "completedAt": _iso(self.completed_at),
+            },
+        }
+
+    def to_json_targets(self) -> str:
+        return json.dumps([target.to_wire() for target in self.targets], ensure_ascii=False, separators=(",", ":"))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_cloud_event(), ensure_ascii=False, separators=(",", ":"))
+
+
+def outcome_of(target_statuses: list[str]) -> Outcome:
+    """A source document's outcome from its targets' statuses."""
+    succeeded = sum(status == "Succeeded" for status in target_statuses)
+    if target_statuses and succeeded == len(target_statuses):
+        return Outcome.SUCCEEDED
+    if succeeded:
+        return Outcome.PARTIALLY_SUCCEEDED
+    if target_statuses and all(status == "Cancelled" for status in target_statuses):
+        return Outcome.CANCELLED
+    return Outcome.FAILED
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,257 @@
+"""The timer's work: recover interrupted submissions, re-submit what waits, poll due jobs, announce finished ones."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from shared.announcements import source_info
+from shared.errors import JobNotFound, TranslatorError, TranslatorThrottled, TranslatorUnavailable
+from shared.messages import Announcement, ErrorInfo, Outcome, TargetResult, outcome_of
+from shared.records import (
+    BatchMember,
+    BatchRecord,
+    BatchState,
+    DocumentRecord,
+    DocumentState,
+    JobRecord,
+    JobState,
+    utc_now,
+)
+from shared.services import Services
+from shared.storage import BlobPath, blob_path_of
+from shared.submitter import Submitter, backoff_seconds, record_submission, release_claims
+from shared.translator import DocumentStatus, JobStatus
+
+logger = logging.getLogger(__name__)
+
+UNCERTAIN_GRACE = timedelta(seconds=30)  # give a POST that timed out time to show up among the service's jobs
+JOB_LOOKBACK = timedelta(minutes=15)
+
+
+@dataclass
+class Poller:
+    services: Services
+    budget_seconds: float = 240.0
+    clock: Callable[[], datetime] = utc_now
+    jobs_announced: list[str] = field(default_factory=list)
+
+    def tick(self) -> list[Announcement]:
+        """One timer run; safe to re-run, skip or run late. Per-job problems are logged, never raised."""
+        deadline = time.monotonic() + self.budget_seconds
+        announcements: list[Announcement] = []
+        self._recover_batches()
+        self._release_orphan_claims()
+        announcements += Submitter(self.services, budget_seconds=self.budget_seconds / 2, clock=self.clock).run()
+        announcements += self._poll_due_jobs(deadline)
+        return announcements
+
+    # ---- interrupted submissions --------------------------------------------------------------------------------
+
+    def _recover_batches(self) -> None:
+        now = self.clock()
+        for batch in self.services.ledger.batches():
+            try:
+                self._recover(batch, now)
+            except TranslatorError as exc:
+                logger.warning("batch %s: recovery postponed (%s)", batch.key, exc)
+
+    def _recover(self, batch: BatchRecord, now: datetime) -> None:
+        members = self.services.ledger.members(batch.key)
+        if batch.state is BatchState.SUBMITTED and batch.job_id:
+            logger.info("batch %s: finishing the bookkeeping of job %s", batch.key, batch.job_id)
+            record_submission(self.services, batch, batch.job_id, members, now=now)
+            return
+        uncertain_due = batch.state is BatchState.UNCERTAIN and now - batch.created_at >= UNCERTAIN_GRACE
+        if not (batch.is_expired(now) or uncertain_due):
+            return
+        if batch.state in (BatchState.POSTING, BatchState.UNCERTAIN):
+            job_id = self._find_job_of(batch, members)
+            if job_id is not None:
+                logger.info("batch %s: found job %s the interrupted submission created", batch.key, job_id)
+                record_submission(self.services, batch, job_id, members, now=now)
+                return
+        logger.info(
+            "batch %s: %s and never submitted; %d documents go back to the inbox", batch.key, batch.state, len(members)
+        )
+        release_claims(self.services, batch, members, retry_after=None, now=now, count_attempt=False)
+
+    def _find_job_of(self, batch: BatchRecord, members: list[BatchMember]) -> str | None:
+        """A recent job on the service whose documents are exactly this batch's sources (one we do not know yet)."""
+        translator, ledger = self.services.translator, self.services.ledger
+        wanted = {(member.container, member.name) for member in members}
+        for job in translator.list_jobs_created_since(batch.created_at - JOB_LOOKBACK):
+            if ledger.get(JobRecord, job.id) is not None:
+                continue
+            sources = {blob_path_of(document.source_url) for document in translator.list_documents(job.id)}
+            if {(path.container, path.name) for path in sources if path} == wanted:
+                return job.id
+        return None
+
+    def _release_orphan_claims(self) -> None:
+        """Inbox entries claimed by a batch that never got recorded (the claimer died in between)."""
+        ledger, now = self.services.ledger, self.clock()
+        batches = {batch.key for batch in ledger.batches()}
+        for entry in ledger.inbox():
+            if entry.claim_id and entry.claim_id not in batches and entry.claim_expires and entry.claim_expires <= now:
+                entry.claim_id, entry.claim_expires = None, None
+                ledger.update(entry)
+
+    # ---- polling ------------------------------------------------------------------------------------------------
+
+    def _poll_due_jobs(self, deadline: float) -> list[Announcement]:
+        now = self.clock()
+        due = [job for job in self.services.ledger.active_jobs() if job.next_poll_at <= now]
+        if not due:
+            return []
+        try:
+            statuses = {status.id: status for status in self.services.translator.get_jobs([job.key for job in due])}
+        except (TranslatorThrottled, TranslatorUnavailable) as exc:
+            self._postpone(due, exc, now)
+            return []
+        announcements: list[Announcement] = []
+        for job in due:
+            if time.monotonic() > deadline:
+                logger.warning("poll budget spent; %d jobs wait for the next tick", len(due))
+                break
+            try:
+                announcements += self._advance(job, statuses.get(job.key), now)
+            except TranslatorError as exc:
+                logger.warning("job %s: not advanced this tick (%s)", job.key, exc)
+        return announcements
+
+    def _postpone(self, jobs: list[JobRecord], exc: TranslatorError, now: datetime) -> None:
+        logger.warning("polling %d jobs postponed: %s", len(jobs), exc)
+        for job in jobs:
+            job.next_poll_at = now + timedelta(seconds=backoff_seconds(job.polls + 1, exc.retry_after))
+            self.services.ledger.update(job)
+
+    def _advance(self, job: JobRecord, status: JobStatus | None, now: datetime) -> list[Announcement]:
+        if status is None:  # absent from the multi-id answer: ask once more, directly
+            try:
+                status = self.services.translator.get_job(job.key)
+            except JobNotFound:
+                logger.error("job %s: the Translator no longer knows it", job.key)
+                return self._announce(job, None, ErrorInfo("JobNotFound", "The Translator no longer knows this job."))
+        if status.is_terminal:
+            return self._announce(job, status, None)
+        if now - job.created_at > timedelta(hours=self.services.settings.max_job_hours):
+            logger.error(
+                "job %s: still %s after %s h; cancelling", job.key, status.status, self.services.settings.max_job_hours
+            )
+            try:
+                self.services.translator.cancel_job(job.key)
+            except TranslatorError as exc:
+                logger.warning("job %s: cancel failed (%s)", job.key, exc)
+            message = f"The job did not finish within MAX_JOB_HOURS ({self.services.settings.max_job_hours:g} h)."
+            return self._announce(job, status, ErrorInfo("JobTimedOut", message))
+        job.status, job.summary, job.polls, job.next_poll_at = status.status, status.summary, job.polls + 1, now
+        self.services.ledger.update(job)
+        return []
+
+    def _announce(self, job: JobRecord, status: JobStatus | None, job_error: ErrorInfo | None) -> list[Announcement]:
+        """Build one announcement per source document; claim the job's announcement (ETag) before returning them."""
+        members = self.services.ledger.members(job.batch_id)
+        documents: list[DocumentStatus] = []
+        if status is not None:
+            try:
+                documents = self.services.translator.list_documents(job.key)
+            except JobNotFound:
+                documents = []
+        if job_error is None and status is not None and status.error is not None:
+            job_error = ErrorInfo(status.error.code, status.error.message)
+        now = self.clock()
+        by_source = _documents_by_source(documents)
+        announcements = [self._announcement(job, member, by_source, job_error, now) for member in members]
+        job.state, job.completed_at = JobState.ANNOUNCED, now
+        if status is not None:
+            job.status, job.summary = status.status, status.summary
+        if not self.services.ledger.update(job):
+            logger.info("job %s: already announced by another run", job.key)
+            return []
+        self._record_outcomes(members, announcements)
+        self.jobs_announced.append(job.key)
+        logger.info("job %s: %s, %d documents announced", job.key, job.status, len(announcements))
+        return announcements
+
+    def _announcement(
+        self,
+        job: JobRecord,
+        member: BatchMember,
+        by_source: dict[tuple[str, str], dict[str, DocumentStatus]],
+        job_error: ErrorInfo | None,
+        now: datetime,
+    ) -> Announcement:
+        settings = self.services.settings
+        results = by_source.get((member.container, member.name), {})
+        targets = []
+        for language in member.languages:
+            output = BlobPath(settings.target_container, f"{language}/{member.name}")
+            document = results.get(language.lower())
+            status, error, characters = _target_status(document, job_error)
+            targets.append(
+                TargetResult(
+                    language,
+                    status,
+                    output.container,
+                    output.name,
+                    self.services.storage.blob_url(output),
+                    characters,
+                    error,
+                )
+            )
+        outcome = outcome_of([target.status for target in targets])
+        error = None
+        if outcome is not Outcome.SUCCEEDED:
+            error = job_error or next((target.error for target in targets if target.error), None)
+        return Announcement(
+            outcome=outcome,
+            source=source_info(self.services, member),
+            event_source=self.services.event_source,
+            received_at=member.received_at,
+            completed_at=now,
+            job_id=job.key,
+            submitted_at=job.created_at,
+            targets=tuple(targets),
+            error=error,
+        )
+
+    def _record_outcomes(self, members: list[BatchMember], announcements: list[Announcement]) -> None:
+        changes = {}
+        for member, announcement in zip(members, announcements, strict=True):
+            changes[member.key] = {
+                "State": DocumentState.COMPLETED.value,
+                "Outcome": announcement.outcome.value,
+                "CompletedAt": announcement.completed_at.isoformat(),
+                "MessageId": announcement.message_id,
+                "Targets": announcement.to_json_targets(),
+                "ErrorCode": announcement.error.code if announcement.error else None,
+                "ErrorMessage": announcement.error.message if announcement.error else None,
+            }
+        self.services.ledger.merge_all(DocumentRecord, changes)
+
+
+def _documents_by_source(documents: list[DocumentStatus]) -> dict[tuple[str, str], dict[str, DocumentStatus]]:
+    grouped: defaultdict[tuple[str, str], dict[str, DocumentStatus]] = defaultdict(dict)
+    for document in documents:
+        path = blob_path_of(document.source_url)
+        if path is not None:
+            grouped[(path.container, path.name)][document.language.lower()] = document
+    return grouped
+
+
+def _target_status(document: DocumentStatus | None, job_error: ErrorInfo | None) -> tuple[str, ErrorInfo | None, int]:
+    """A target's final status: the service's when it finished, else Failed with the job's error."""
+    if document is not None and document.status in ("Succeeded", "Failed", "Cancelled"):
+        if document.status == "Cancelled" and job_error is not None:
+            return "Failed", job_error, document.characters  # cancelled by us on timeout
+        error = ErrorInfo(document.error.code, document.error.message) if document.error else None
+        if document.status == "Succeeded":
+            error = None
+        return document.status, error, document.characters
+    fallback = job_error or ErrorInfo("DocumentNotTranslated", "The job ended without a result for this document.")
+    return "Failed", fallback, document.characters if document else 0

@@ -1,0 +1,260 @@
+"""The state records kept in the Table: documents, the inbox of work waiting to be submitted, batches and jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import MISSING, dataclass, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
+from typing import Any, Self, get_type_hints
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def document_key(container: str, name: str, etag: str) -> str:
+    """The idempotency key of one version of one blob: derived, never random."""
+    return _digest("document", container, name, etag.strip('"'))
+
+
+def name_key(container: str, name: str) -> str:
+    return _digest("name", container, name)
+
+
+def batch_key(document_keys: list[str]) -> str:
+    return _digest("batch", *sorted(document_keys))
+
+
+def _digest(scope: str, *parts: str) -> str:
+    return hashlib.sha256(json.dumps([scope, *parts]).encode()).hexdigest()[:40]
+
+
+class DocumentState(StrEnum):
+    RECEIVED = "Received"  # recorded, waiting in the inbox to be submitted
+    SUBMITTED = "Submitted"  # part of a translation job
+    COMPLETED = "Completed"  # the job ended and the outcome was announced
+    REJECTED = "Rejected"  # refused before submission; the reason was announced
+
+
+class BatchState(StrEnum):
+    CLAIMED = "Claimed"  # documents claimed, nothing sent yet
+    POSTING = "Posting"  # the POST is under way: a job may exist even if we never learn its id
+    UNCERTAIN = "Uncertain"  # the POST failed in a way that may have created a job
+    SUBMITTED = "Submitted"  # the job id is known; bookkeeping may still be finishing
+
+
+class JobState(StrEnum):
+    ACTIVE = "Active"
+    ANNOUNCED = "Announced"
+
+
+@dataclass(kw_only=True)
+class Record:
+    """A Table entity as a dataclass: snake_case fields become PascalCase properties; `etag` is the entity's ETag."""
+
+    etag: str | None = None
+
+    PARTITION = ""
+
+    @property
+    def row_key(self) -> str:
+        raise NotImplementedError
+
+    def to_entity(self) -> dict[str, Any]:
+        entity: dict[str, Any] = {"PartitionKey": self.PARTITION, "RowKey": self.row_key}
+        for item in fields(self):
+            if item.name in ("etag", "key") or item.name.startswith("_"):
+                continue
+            entity[_pascal(item.name)] = _to_wire(getattr(self, item.name))
+        return entity
+
+    @classmethod
+    def from_entity(cls, entity: dict[str, Any]) -> Self:
+        hints = _hints(cls)
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if item.name == "etag":
+                continue
+            if item.name == "key":
+                values["key"] = entity["RowKey"]
+                continue
+            raw = entity.get(_pascal(item.name))
+            if raw is None and item.name in cls._defaults():
+                continue
+            values[item.name] = _from_wire(raw, hints[item.name])
+        return cls(**values, etag=entity.metadata.get("etag") if hasattr(entity, "metadata") else None)
+
+    @classmethod
+    @cache
+    def _defaults(cls) -> frozenset[str]:
+        return frozenset(
+            item.name for item in fields(cls) if item.default is not MISSING or item.default_factory is not MISSING
+        )
+
+
+@dataclass(kw_only=True)
+class SourceVersion(Record):
+    """The facts about one version (ETag) of one source blob that every stage carries along."""
+
+    key: str
+    container: str
+    name: str
+    source_etag: str
+    bytes: int
+    languages: tuple[str, ...]
+    received_at: datetime
+    source_language: str | None = None
+    replaces: str | None = None  # key of the previous version of this name, whose outputs get replaced
+
+    @property
+    def row_key(self) -> str:
+        return self.key
+
+    def version_fields(self) -> dict[str, Any]:
+        return {item.name: getattr(self, item.name) for item in fields(SourceVersion) if item.name != "etag"}
+
+
+@dataclass(kw_only=True)
+class DocumentRecord(SourceVersion):
+    """One version of one source blob, from receipt to announcement."""
+
+    PARTITION = "document"
+    content_type: str
+    state: DocumentState
+    job_id: str | None = None
+    submitted_at: datetime | None = None
+    completed_at: datetime | None = None
+    outcome: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    message_id: str | None = None
+    targets: list[dict[str, Any]] | None = None
+
+
+@dataclass(kw_only=True)
+class InboxEntry(SourceVersion):
+    """A recorded document waiting to be submitted; its claim says which batch is taking it and until when."""
+
+    PARTITION = "inbox"
+    claim_id: str | None = None
+    claim_expires: datetime | None = None
+    not_before: datetime | None = None
+    attempts: int = 0
+
+    def is_claimable(self, now: datetime) -> bool:
+        return self.claim_id is None and (self.not_before is None or self.not_before <= now)
+
+
+@dataclass(kw_only=True)
+class BatchRecord(Record):
+    """A set of claimed documents on their way to becoming one job."""
+
+    PARTITION = "batch"
+    key: str
+    state: BatchState
+    created_at: datetime
+    claim_expires: datetime
+    document_count: int
+    job_id: str | None = None
+
+    @property
+    def row_key(self) -> str:
+        return self.key
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.claim_expires <= now
+
+
+@dataclass(kw_only=True)
+class BatchMember(SourceVersion):
+    """One document of a batch, kept in the batch's own partition so a job maps back to its sources."""
+
+    batch_id: str
+
+    def to_entity(self) -> dict[str, Any]:
+        entity = super().to_entity()
+        entity["PartitionKey"] = member_partition(self.batch_id)
+        return entity
+
+
+def member_partition(batch_id: str) -> str:
+    return f"batch-{batch_id}"
+
+
+@dataclass(kw_only=True)
+class JobRecord(Record):
+    """A translation job the poller watches until it ends and its documents are announced."""
+
+    PARTITION = "job"
+    key: str
+    batch_id: str
+    state: JobState
+    status: str
+    created_at: datetime
+    next_poll_at: datetime
+    document_count: int
+    summary: dict[str, int] | None = None
+    polls: int = 0
+    completed_at: datetime | None = None
+
+    @property
+    def row_key(self) -> str:
+        return self.key
+
+
+@dataclass(kw_only=True)
+class NamePointer(Record):
+    """The latest recorded version of a blob name, for status lookups by name."""
+
+    PARTITION = "name"
+    key: str
+    container: str
+    name: str
+    document_key: str
+    received_at: datetime
+
+    @property
+    def row_key(self) -> str:
+        return self.key
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _to_wire(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def _from_wire(raw: Any, hint: Any) -> Any:
+    text = str(hint)
+    if raw is None:
+        return None
+    if "datetime" in text:
+        return datetime.fromisoformat(raw)
+    if "tuple" in text:
+        return tuple(item for item in raw.split(",") if item)
+    if "list" in text or "dict" in text:
+        return json.loads(raw)
+    for enum in (DocumentState, BatchState, JobState):
+        if enum.__name__ in text:
+            return enum(raw)
+    if text == "<class 'int'>":
+        return int(raw)
+    return raw
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)

@@ -1,0 +1,52 @@
+"""The long-lived parts of the app, built once per process for a given set of settings and then reused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from azure.core.credentials import TokenCredential
+
+from shared.ledger import Ledger
+from shared.settings import Settings
+from shared.storage import SasIssuer, StorageClients
+from shared.translator import TranslatorClient
+
+
+@dataclass
+class Services:
+    settings: Settings
+    storage: StorageClients
+    ledger: Ledger
+    translator: TranslatorClient
+    urls: SasIssuer
+
+    @classmethod
+    def create(cls, settings: Settings, *, credential: TokenCredential | None = None) -> Services:
+        storage = StorageClients.connect(settings.storage, credential)
+        ledger = Ledger(storage.table(settings.state_table))
+        ledger.ensure_table()
+        translator = TranslatorClient(
+            endpoint=settings.translator_endpoint,
+            api_version=settings.api_version,
+            key=settings.translator_key,
+            region=settings.translator_region,
+        )
+        urls = SasIssuer(storage, settings.storage_access, sas_ttl=timedelta(hours=settings.sas_ttl_hours))
+        return cls(settings, storage, ledger, translator, urls)
+
+    @property
+    def event_source(self) -> str:
+        """CloudEvents `source` of every message: the source container's URL (no SAS)."""
+        return self.storage.blob_service.get_container_client(self.settings.source_container).url
+
+
+def current_services() -> Services:
+    """Services for the current app settings: read on every call (cheap), built only when they change."""
+    return _services_for(Settings.from_environ())
+
+
+@lru_cache(maxsize=4)
+def _services_for(settings: Settings) -> Services:
+    return Services.create(settings)

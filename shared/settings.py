@@ -1,0 +1,288 @@
+"""App settings, read once from the environment into a frozen dataclass; every problem names its setting."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from shared.errors import SettingError
+from shared.languages import is_language_code, parse_languages
+
+STORAGE_CONNECTION = "DocumentStorage"
+SOURCE_CONTAINER = "SOURCE_CONTAINER"
+TARGET_CONTAINER = "TARGET_CONTAINER"
+TARGET_LANGUAGES = "TARGET_LANGUAGES"
+SOURCE_LANGUAGE = "SOURCE_LANGUAGE"
+GLOSSARY_CONTAINER = "GLOSSARY_CONTAINER"
+LANGUAGE_ROUTES = "LANGUAGE_ROUTES"
+COMPLETION_QUEUE = "COMPLETION_QUEUE"
+STATE_TABLE = "STATE_TABLE"
+TRANSLATOR_ENDPOINT = "TRANSLATOR_ENDPOINT"
+TRANSLATOR_KEY = "TRANSLATOR_KEY"
+TRANSLATOR_REGION = "TRANSLATOR_REGION"
+TRANSLATOR_API_VERSION = "TRANSLATOR_API_VERSION"
+TRANSLATOR_STORAGE_ACCESS = "TRANSLATOR_STORAGE_ACCESS"
+SAS_TTL_HOURS = "SAS_TTL_HOURS"
+POLL_SCHEDULE = "POLL_SCHEDULE"
+MAX_JOB_HOURS = "MAX_JOB_HOURS"
+MAX_BATCH_DOCUMENTS = "MAX_BATCH_DOCUMENTS"
+MAX_BATCH_BYTES = "MAX_BATCH_BYTES"
+CLAIM_TIMEOUT_SECONDS = "CLAIM_TIMEOUT_SECONDS"
+
+SUPPORTED_API_VERSIONS = ("2024-05-01", "2026-03-01")
+SERVICE_MAX_BATCH_DOCUMENTS = 1000
+SERVICE_MAX_BATCH_BYTES = 250 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 40 * 1024 * 1024
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "host.docker.internal")
+
+# Every setting the app reads, for documentation checks and the dev stack.
+ALL_SETTINGS = (
+    STORAGE_CONNECTION,
+    SOURCE_CONTAINER,
+    TARGET_CONTAINER,
+    TARGET_LANGUAGES,
+    SOURCE_LANGUAGE,
+    GLOSSARY_CONTAINER,
+    LANGUAGE_ROUTES,
+    COMPLETION_QUEUE,
+    STATE_TABLE,
+    TRANSLATOR_ENDPOINT,
+    TRANSLATOR_KEY,
+    TRANSLATOR_REGION,
+    TRANSLATOR_API_VERSION,
+    TRANSLATOR_STORAGE_ACCESS,
+    SAS_TTL_HOURS,
+    POLL_SCHEDULE,
+    MAX_JOB_HOURS,
+    MAX_BATCH_DOCUMENTS,
+    MAX_BATCH_BYTES,
+    CLAIM_TIMEOUT_SECONDS,
+)
+
+
+class StorageAccess(StrEnum):
+    """How the Translator reaches storage: SAS URLs issued by the app, or its own managed identity (plain URLs)."""
+
+    SAS = "sas"
+    MANAGED_IDENTITY = "managed-identity"
+
+
+@dataclass(frozen=True)
+class StorageConnection:
+    """The `DocumentStorage` connection: a connection string, or the identity form with service URIs."""
+
+    connection_string: str | None = None
+    blob_service_uri: str | None = None
+    queue_service_uri: str | None = None
+    table_service_uri: str | None = None
+    client_id: str | None = None
+
+    @property
+    def uses_identity(self) -> bool:
+        return self.connection_string is None
+
+
+@dataclass(frozen=True)
+class LanguageRoute:
+    prefix: str
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: StorageConnection
+    target_languages: tuple[str, ...]
+    translator_endpoint: str
+    source_container: str = "inbox"
+    target_container: str = "translated"
+    source_language: str | None = None
+    glossary_container: str | None = None
+    language_routes: tuple[LanguageRoute, ...] = ()
+    completion_queue: str = "translation-completed"
+    state_table: str = "translationstate"
+    translator_key: str | None = None
+    translator_region: str | None = None
+    api_version: str = "2024-05-01"
+    storage_access: StorageAccess = StorageAccess.SAS
+    sas_ttl_hours: float = 24.0
+    max_job_hours: float = 24.0
+    max_batch_documents: int = SERVICE_MAX_BATCH_DOCUMENTS
+    max_batch_bytes: int = SERVICE_MAX_BATCH_BYTES
+    claim_timeout_seconds: float = 300.0
+
+    @property
+    def translator_is_local(self) -> bool:
+        return urlsplit(self.translator_endpoint).hostname in _LOCAL_HOSTS
+
+    def languages_for(self, name: str) -> tuple[str, ...]:
+        """The target languages of a source blob name: the longest matching route prefix, else TARGET_LANGUAGES."""
+        matches = [route for route in self.language_routes if name.startswith(route.prefix)]
+        if not matches:
+            return self.target_languages
+        return max(matches, key=lambda route: len(route.prefix)).languages
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Environ(os.environ if environ is None else environ)
+        endpoint = env.required(TRANSLATOR_ENDPOINT)
+        _check_endpoint(endpoint)
+        return cls(
+            storage=_storage_connection(env),
+            target_languages=env.parsed(TARGET_LANGUAGES, parse_languages, required=True),
+            translator_endpoint=endpoint.rstrip("/"),
+            source_container=env.container(SOURCE_CONTAINER, "inbox"),
+            target_container=env.container(TARGET_CONTAINER, "translated"),
+            source_language=env.parsed(SOURCE_LANGUAGE, _source_language),
+            glossary_container=env.container(GLOSSARY_CONTAINER, None),
+            language_routes=env.parsed(LANGUAGE_ROUTES, _language_routes) or (),
+            completion_queue=env.text(COMPLETION_QUEUE, "translation-completed"),
+            state_table=env.text(STATE_TABLE, "translationstate"),
+            translator_key=env.text(TRANSLATOR_KEY, None),
+            translator_region=env.text(TRANSLATOR_REGION, None),
+            api_version=env.choice(TRANSLATOR_API_VERSION, SUPPORTED_API_VERSIONS, "2024-05-01"),
+            storage_access=StorageAccess(
+                env.choice(TRANSLATOR_STORAGE_ACCESS, tuple(StorageAccess), StorageAccess.SAS.value)
+            ),
+            sas_ttl_hours=env.number(SAS_TTL_HOURS, 24.0, low=0.25, high=7 * 24),
+            max_job_hours=env.number(MAX_JOB_HOURS, 24.0, low=0.01, high=24 * 30),
+            max_batch_documents=int(
+                env.number(MAX_BATCH_DOCUMENTS, SERVICE_MAX_BATCH_DOCUMENTS, low=1, high=SERVICE_MAX_BATCH_DOCUMENTS)
+            ),
+            max_batch_bytes=int(
+                env.number(MAX_BATCH_BYTES, SERVICE_MAX_BATCH_BYTES, low=1, high=SERVICE_MAX_BATCH_BYTES)
+            ),
+            claim_timeout_seconds=env.number(CLAIM_TIMEOUT_SECONDS, 300.0, low=1, high=3600),
+        )
+
+
+class _Environ:
+    """Typed reads of app settings; every failure is a SettingError naming the setting."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, name: str, default: str | None) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or default
+
+    def required(self, name: str) -> str:
+        value = self.text(name, None)
+        if value is None:
+            raise SettingError(name, "is required and not set (see local.settings.sample.json)")
+        return value
+
+    def parsed(self, name: str, parse, *, required: bool = False):
+        value = self.required(name) if required else self.text(name, None)
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise SettingError(name, str(exc)) from exc
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.text(name, default)
+        if value not in allowed:
+            raise SettingError(name, f"'{value}' is not one of {', '.join(allowed)}")
+        return value
+
+    def number(self, name: str, default: float, *, low: float, high: float) -> float:
+        raw = self.text(name, None)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError as exc:
+            raise SettingError(name, f"'{raw}' is not a number") from exc
+        if not low <= value <= high:
+            raise SettingError(name, f"{value:g} is outside the allowed range {low:g}..{high:g}")
+        return value
+
+    def container(self, name: str, default: str | None) -> str | None:
+        value = self.text(name, default)
+        if value is not None and not _is_container_name(value):
+            raise SettingError(name, f"'{value}' is not a valid blob container name (3-63 of a-z, 0-9, '-')")
+        return value
+
+    def identity_uri(self, suffix: str) -> str | None:
+        return self.text(f"{STORAGE_CONNECTION}__{suffix}", None)
+
+
+def _is_container_name(name: str) -> bool:
+    return (
+        3 <= len(name) <= 63
+        and all(char.islower() or char.isdigit() or char == "-" for char in name)
+        and name[0] != "-"
+        and name[-1] != "-"
+        and "--" not in name
+        and name.isascii()
+    )
+
+
+def _check_endpoint(endpoint: str) -> None:
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise SettingError(
+            TRANSLATOR_ENDPOINT, f"'{endpoint}' is not a URL (expected https://NAME.cognitiveservices.azure.com)"
+        )
+    if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
+        raise SettingError(TRANSLATOR_ENDPOINT, "must use https (plain http is allowed only for a local emulator)")
+    if parts.query or parts.path.rstrip("/").endswith("/translator"):
+        raise SettingError(
+            TRANSLATOR_ENDPOINT, "must be the resource endpoint only, without '/translator' or a query string"
+        )
+
+
+def _storage_connection(env: _Environ) -> StorageConnection:
+    connection_string = env.text(STORAGE_CONNECTION, None)
+    if connection_string is not None:
+        if connection_string == "UseDevelopmentStorage=true" or "AccountName=" in connection_string:
+            return StorageConnection(connection_string=connection_string)
+        raise SettingError(
+            STORAGE_CONNECTION, "is not a storage connection string (expected AccountName=...;AccountKey=...)"
+        )
+    service_uri = env.identity_uri("serviceUri")
+    blob = env.identity_uri("blobServiceUri") or service_uri
+    if blob is None:
+        raise SettingError(
+            STORAGE_CONNECTION,
+            f"is not set: give a connection string, or {STORAGE_CONNECTION}__blobServiceUri, __queueServiceUri and "
+            "__tableServiceUri for an identity-based connection",
+        )
+    table = env.identity_uri("tableServiceUri")
+    if table is None:
+        raise SettingError(f"{STORAGE_CONNECTION}__tableServiceUri", "is required for an identity-based connection")
+    return StorageConnection(
+        blob_service_uri=blob.rstrip("/"),
+        queue_service_uri=(env.identity_uri("queueServiceUri") or "").rstrip("/") or None,
+        table_service_uri=table.rstrip("/"),
+        client_id=env.identity_uri("clientId"),
+    )
+
+
+def _source_language(raw: str) -> str:
+    if not is_language_code(raw):
+        raise ValueError(f"'{raw[:40]}' is not a language code (leave it unset to auto-detect)")
+    return raw
+
+
+def _language_routes(raw: str) -> tuple[LanguageRoute, ...]:
+    try:
+        routes = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"is not valid JSON ({exc.msg} at character {exc.pos})") from exc
+    if not isinstance(routes, dict):
+        raise ValueError('must be a JSON object of path prefix to languages, e.g. {"legal/": "fr,de"}')
+    parsed = []
+    for prefix, languages in routes.items():
+        if not isinstance(languages, str | list):
+            raise ValueError(f"route '{prefix}': languages must be a string like \"fr,de\" or a list")
+        try:
+            parsed.append(LanguageRoute(prefix, parse_languages(languages)))
+        except ValueError as exc:
+            raise ValueError(f"route '{prefix}': {exc}") from exc
+    return tuple(parsed)

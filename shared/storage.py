@@ -1,0 +1,146 @@
+"""Storage access for the app: SDK clients for the `DocumentStorage` connection, blob URLs and least-privilege SAS."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote, urlsplit
+
+from azure.core.credentials import TokenCredential
+from azure.data.tables import TableClient, TableServiceClient
+from azure.storage.blob import BlobSasPermissions, BlobServiceClient, UserDelegationKey, generate_blob_sas
+
+from shared.settings import StorageAccess, StorageConnection
+
+logger = logging.getLogger(__name__)
+
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_DELEGATION_KEY_LIFETIME = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class BlobPath:
+    container: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.container}/{self.name}"
+
+
+def blob_path_of(url: str) -> BlobPath | None:
+    """The container and blob name a blob URL points at (account-in-path URLs of Azurite included); query dropped."""
+    parts = urlsplit(url)
+    segments = parts.path.lstrip("/").split("/")
+    host = parts.hostname or ""
+    if not host.endswith((".core.windows.net", ".azure.net")) and len(segments) > 2:
+        segments = segments[1:]  # path-style: /{account}/{container}/{name}
+    if len(segments) < 2 or not segments[1]:
+        return None
+    return BlobPath(unquote(segments[0]), unquote("/".join(segments[1:])))
+
+
+def create_credential(connection: StorageConnection) -> TokenCredential:
+    """Entra ID credential for identity-based connections: managed identity on Azure, a developer login locally."""
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential(managed_identity_client_id=connection.client_id)
+
+
+@dataclass
+class StorageClients:
+    """SDK clients for one connection, created once per process and reused."""
+
+    blob_service: BlobServiceClient
+    table_service: TableServiceClient
+
+    @classmethod
+    def connect(cls, connection: StorageConnection, credential: TokenCredential | None = None) -> StorageClients:
+        if connection.connection_string is not None:
+            return cls(
+                BlobServiceClient.from_connection_string(connection.connection_string),
+                TableServiceClient.from_connection_string(connection.connection_string),
+            )
+        credential = credential or create_credential(connection)
+        assert connection.blob_service_uri is not None
+        assert connection.table_service_uri is not None
+        return cls(
+            BlobServiceClient(connection.blob_service_uri, credential=credential),
+            TableServiceClient(connection.table_service_uri, credential=credential),
+        )
+
+    def table(self, name: str) -> TableClient:
+        return self.table_service.get_table_client(name)
+
+    def blob_url(self, path: BlobPath) -> str:
+        """The plain URL of a blob (never carries a SAS)."""
+        return self.blob_service.get_blob_client(path.container, path.name).url
+
+
+@dataclass
+class DelegationKeyCache:
+    """One user-delegation key reused until it gets too close to its expiry to sign a full-length SAS."""
+
+    blob_service: BlobServiceClient
+    sas_ttl: timedelta
+    requests: int = 0
+    _key: UserDelegationKey | None = None
+    _expires: datetime | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def key(self, now: datetime) -> UserDelegationKey:
+        with self._lock:
+            if self._key is None or self._expires is None or self._expires - now < self.sas_ttl + CLOCK_SKEW:
+                lifetime = min(MAX_DELEGATION_KEY_LIFETIME - CLOCK_SKEW, 2 * self.sas_ttl + timedelta(hours=1))
+                self._expires = now + lifetime
+                self._key = self.blob_service.get_user_delegation_key(now - CLOCK_SKEW, self._expires)
+                self.requests += 1
+                logger.info("requested a user-delegation key valid until %s", self._expires.isoformat())
+            return self._key
+
+
+class SasIssuer:
+    """URLs the Translator can use: per-blob SAS with the fewest permissions, or plain URLs for its managed identity."""
+
+    def __init__(self, clients: StorageClients, access: StorageAccess, *, sas_ttl: timedelta) -> None:
+        self._clients = clients
+        self._access = access
+        self._ttl = sas_ttl
+        service = clients.blob_service
+        self._account_key: str | None = getattr(service.credential, "account_key", None)
+        self._delegation = None if self._account_key else DelegationKeyCache(service, sas_ttl)
+        self._https_only = urlsplit(service.url).scheme == "https"
+
+    @property
+    def delegation_keys_requested(self) -> int:
+        return self._delegation.requests if self._delegation else 0
+
+    def source_url(self, path: BlobPath) -> str:
+        return self._url(path, "r")
+
+    def target_url(self, path: BlobPath) -> str:
+        return self._url(path, "rw")  # write, plus read: the service reads the target back (see reference)
+
+    def glossary_url(self, path: BlobPath) -> str:
+        return self._url(path, "r")
+
+    def _url(self, path: BlobPath, permissions: str) -> str:
+        url = self._clients.blob_url(path)
+        if self._access is StorageAccess.MANAGED_IDENTITY:
+            return url
+        now = datetime.now(UTC)
+        signing = {"account_key": self._account_key} if self._account_key else {}
+        if self._delegation is not None:
+            signing = {"user_delegation_key": self._delegation.key(now)}
+        token = generate_blob_sas(
+            self._clients.blob_service.account_name,
+            path.container,
+            path.name,
+            permission=BlobSasPermissions.from_string(permissions),
+            start=now - CLOCK_SKEW,
+            expiry=now + self._ttl,
+            protocol="https" if self._https_only else "https,http",
+            **signing,
+        )
+        return f"{url}?{token}"

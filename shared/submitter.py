@@ -1,0 +1,359 @@
+"""Turn waiting documents into Document Translation jobs: claim, check, build one batch request, POST, record.
+
+One submitter at a time holds a short Table lease, so documents that arrive while a batch is being posted are picked
+up together by the next batch instead of each becoming its own job. Claims are ETag-guarded besides, so even a
+submitter whose lease ran out never claims a document another submitter took.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.announcements import finish_unsubmitted
+from shared.errors import (
+    SettingError,
+    SubmissionUncertain,
+    TranslatorAuthFailed,
+    TranslatorError,
+    TranslatorThrottled,
+    TranslatorUnavailable,
+)
+from shared.messages import Announcement, ErrorInfo, Outcome
+from shared.records import (
+    BatchMember,
+    BatchRecord,
+    BatchState,
+    DocumentRecord,
+    DocumentState,
+    InboxEntry,
+    JobRecord,
+    JobState,
+    utc_now,
+)
+from shared.services import Services
+from shared.settings import TRANSLATOR_KEY
+from shared.storage import BlobPath
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120.0
+STORAGE_THREADS = 16
+MAX_BACKOFF_SECONDS = 900.0
+_INPUT_INDEX = re.compile(r"inputs\[(\d+)\]")
+
+
+@dataclass
+class Submitter:
+    services: Services
+    budget_seconds: float = 240.0
+    clock: Callable[[], datetime] = utc_now
+    holder: str = field(default_factory=lambda: uuid.uuid4().hex)
+    jobs_created: list[str] = field(default_factory=list)
+
+    def run(self) -> list[Announcement]:
+        """Submit everything claimable; returns the announcements of documents that failed on the way."""
+        ledger = self.services.ledger
+        announcements: list[Announcement] = []
+        deadline = time.monotonic() + self.budget_seconds
+        while time.monotonic() < deadline:
+            if not ledger.acquire_lease(self.holder, now=self.clock(), duration=timedelta(seconds=LEASE_SECONDS)):
+                return announcements  # the lease holder re-checks the inbox before it lets go
+            try:
+                stopped = self._drain(announcements, deadline)
+            finally:
+                ledger.release_lease(self.holder)
+            if stopped or not self._claimable():
+                return announcements
+        return announcements
+
+    def _claimable(self) -> list[InboxEntry]:
+        now = self.clock()
+        return sorted(
+            (entry for entry in self.services.ledger.inbox() if entry.is_claimable(now)),
+            key=lambda entry: entry.received_at,
+        )
+
+    def _drain(self, announcements: list[Announcement], deadline: float) -> bool:
+        """Post batches until the inbox is empty (False) or the Translator pushes back (True)."""
+        while time.monotonic() < deadline:
+            candidates = self._select(self._claimable())
+            if not candidates:
+                return False
+            batch_id = uuid.uuid4().hex
+            claimed = [entry for entry in candidates if self._claim(entry, batch_id)]
+            if not claimed:
+                continue
+            self.services.ledger.acquire_lease(self.holder, now=self.clock(), duration=timedelta(seconds=LEASE_SECONDS))
+            outcome = self._submit(batch_id, claimed)
+            announcements += outcome.announcements
+            if outcome.stop:
+                return True
+        return False
+
+    def _select(self, entries: list[InboxEntry]) -> list[InboxEntry]:
+        """The oldest entries that fit the batch limits, one version per blob name."""
+        settings = self.services.settings
+        chosen: list[InboxEntry] = []
+        names: set[tuple[str, str]] = set()
+        total = 0
+        for entry in entries:
+            if len(chosen) >= settings.max_batch_documents:
+                break
+            if chosen and total + entry.bytes > settings.max_batch_bytes:
+                continue
+            if (entry.container, entry.name) in names:
+                continue  # an older version of the same name waits for the next batch (and is found replaced there)
+            chosen.append(entry)
+            names.add((entry.container, entry.name))
+            total += entry.bytes
+        return chosen
+
+    def _claim(self, entry: InboxEntry, batch_id: str) -> bool:
+        entry.claim_id = batch_id
+        entry.claim_expires = self.clock() + timedelta(seconds=self.services.settings.claim_timeout_seconds)
+        return self.services.ledger.update(entry)
+
+    # ---- one batch ----------------------------------------------------------------------------------------------
+
+    def _submit(self, batch_id: str, entries: list[InboxEntry]) -> _BatchOutcome:
+        ledger, now = self.services.ledger, self.clock()
+        batch = BatchRecord(
+            key=batch_id,
+            state=BatchState.CLAIMED,
+            created_at=now,
+            claim_expires=now + timedelta(seconds=self.services.settings.claim_timeout_seconds),
+            document_count=len(entries),
+        )
+        ledger.insert(batch)
+        members = [BatchMember(batch_id=batch_id, **entry.version_fields()) for entry in entries]
+        ledger.insert_all(members)
+        members, announcements = self._drop_changed_sources(batch, members)
+        if not members:
+            ledger.delete(batch)
+            return _BatchOutcome(announcements)
+        self._remove_stale_outputs(members)
+        body = BatchRequest(self.services).build(members)
+        batch.state = BatchState.POSTING
+        if not ledger.update(batch):
+            logger.warning("batch %s: taken over while being prepared; leaving it to its new owner", batch_id)
+            return _BatchOutcome(announcements, stop=True)
+        try:
+            job_id = self.services.translator.begin_batch(body)
+        except (TranslatorThrottled, TranslatorUnavailable) as exc:
+            logger.warning("batch %s: the Translator pushed back (%s); %d documents wait", batch_id, exc, len(members))
+            release_claims(self.services, batch, members, retry_after=exc.retry_after, now=self.clock())
+            return _BatchOutcome(announcements, stop=True)
+        except SubmissionUncertain as exc:
+            logger.warning("batch %s: submission uncertain (%s); the poller will look for the job", batch_id, exc)
+            batch.state = BatchState.UNCERTAIN
+            ledger.update(batch, guarded=False)
+            return _BatchOutcome(announcements, stop=True)
+        except TranslatorAuthFailed as exc:
+            release_claims(self.services, batch, members, retry_after=60.0, now=self.clock())
+            raise SettingError(
+                TRANSLATOR_KEY,
+                f"the Translator refused the credentials ({exc.reason}); check TRANSLATOR_KEY and TRANSLATOR_REGION, "
+                "or the identity's 'Cognitive Services User' role when no key is set",
+            ) from exc
+        except TranslatorError as exc:
+            return _BatchOutcome(announcements + self._refused(batch, members, exc))
+        self.jobs_created.append(job_id)
+        logger.info("batch %s: job %s created for %d documents", batch_id, job_id, len(members))
+        record_submission(self.services, batch, job_id, members, now=self.clock())
+        return _BatchOutcome(announcements)
+
+    def _drop_changed_sources(
+        self, batch: BatchRecord, members: list[BatchMember]
+    ) -> tuple[list[BatchMember], list[Announcement]]:
+        """Members whose blob still has the recorded ETag; the others are rejected (deleted or replaced)."""
+        with ThreadPoolExecutor(STORAGE_THREADS) as pool:
+            problems = list(pool.map(self._source_problem, members))
+        keep = [member for member, problem in zip(members, problems, strict=True) if problem is None]
+        dropped = [(member, problem) for member, problem in zip(members, problems, strict=True) if problem]
+        announcements = [
+            finish_unsubmitted(self.services, member, Outcome.REJECTED, problem, now=self.clock())
+            for member, problem in dropped
+        ]
+        if dropped:
+            self.services.ledger.delete_all(member for member, _ in dropped)
+            self.services.ledger.delete_all(_inbox_key(member) for member, _ in dropped)
+        return keep, announcements
+
+    def _source_problem(self, member: BatchMember) -> ErrorInfo | None:
+        blob = self.services.storage.blob_service.get_blob_client(member.container, member.name)
+        try:
+            etag = blob.get_blob_properties().etag.strip('"')
+        except ResourceNotFoundError:
+            return ErrorInfo("SourceDeleted", "The blob was deleted before it could be submitted for translation.")
+        if etag != member.source_etag:
+            return ErrorInfo(
+                "SourceReplaced",
+                "A newer version of the blob was uploaded before this one was submitted; "
+                "the newer version is translated instead.",
+            )
+        return None
+
+    def _remove_stale_outputs(self, members: list[BatchMember]) -> None:
+        """Delete outputs of earlier versions of re-uploaded names: the service must never meet an existing target."""
+        settings = self.services.settings
+        container = self.services.storage.blob_service.get_container_client(settings.target_container)
+        names = [f"{language}/{member.name}" for member in members if member.replaces for language in member.languages]
+
+        def delete(name: str) -> None:
+            with contextlib.suppress(ResourceNotFoundError):
+                container.delete_blob(name, delete_snapshots="include")
+
+        with ThreadPoolExecutor(STORAGE_THREADS) as pool:
+            list(pool.map(delete, names))
+
+    def _refused(self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError) -> list[Announcement]:
+        """The service refused the request: fail the one input it names (others go back to the inbox), or all."""
+        match = _INPUT_INDEX.search(exc.target or "")
+        error = ErrorInfo(exc.reason, exc.message)
+        if match and int(match.group(1)) < len(members):
+            culprit = members[int(match.group(1))]
+            others = [member for member in members if member is not culprit]
+            logger.warning(
+                "batch %s: the service refused %s (%s); resubmitting the others", batch.key, culprit.name, exc
+            )
+            release_claims(self.services, batch, others, retry_after=None, now=self.clock(), count_attempt=False)
+            failed = [culprit]
+        else:
+            logger.error(
+                "batch %s: the service refused the batch (%s); %d documents fail", batch.key, exc, len(members)
+            )
+            failed = members
+        announcements = [
+            finish_unsubmitted(self.services, member, Outcome.FAILED, error, now=self.clock()) for member in failed
+        ]
+        self.services.ledger.delete_all(_inbox_key(member) for member in failed)
+        self.services.ledger.delete_all(failed)
+        if failed is members:
+            self.services.ledger.delete(batch)
+        return announcements
+
+
+@dataclass
+class _BatchOutcome:
+    announcements: list[Announcement]
+    stop: bool = False
+
+
+@dataclass
+class BatchRequest:
+    """The POST /document/batches body for a set of documents: one File input each, one target per language."""
+
+    services: Services
+    _glossaries: dict[str, str] | None = None
+
+    def build(self, members: list[BatchMember]) -> dict[str, Any]:
+        return {"inputs": [self._input(member) for member in members]}
+
+    def _input(self, member: BatchMember) -> dict[str, Any]:
+        settings, urls = self.services.settings, self.services.urls
+        source: dict[str, Any] = {"sourceUrl": urls.source_url(BlobPath(member.container, member.name))}
+        if member.source_language:
+            source["language"] = member.source_language
+        targets = []
+        for language in member.languages:
+            target: dict[str, Any] = {
+                "targetUrl": urls.target_url(BlobPath(settings.target_container, f"{language}/{member.name}")),
+                "language": language,
+            }
+            glossary = self._glossary_for(member.source_language, language)
+            if glossary:
+                target["glossaries"] = [glossary]
+            targets.append(target)
+        return {"source": source, "targets": targets, "storageType": "File"}
+
+    def _glossary_for(self, source_language: str | None, language: str) -> dict[str, str] | None:
+        """`{source}-{target}.tsv|csv`, else `{target}.tsv|csv`, from GLOSSARY_CONTAINER (names case-insensitive)."""
+        container = self.services.settings.glossary_container
+        if container is None:
+            return None
+        if self._glossaries is None:
+            client = self.services.storage.blob_service.get_container_client(container)
+            try:
+                self._glossaries = {
+                    blob.name.lower(): blob.name for blob in client.list_blobs() if "/" not in blob.name
+                }
+            except ResourceNotFoundError:
+                logger.warning("glossary container '%s' does not exist; no glossaries are attached", container)
+                self._glossaries = {}
+        stems = ([f"{source_language}-{language}"] if source_language else []) + [language]
+        for stem in stems:
+            for extension in ("tsv", "csv"):
+                name = self._glossaries.get(f"{stem}.{extension}".lower())
+                if name:
+                    url = self.services.urls.glossary_url(BlobPath(container, name))
+                    return {"glossaryUrl": url, "format": extension.upper()}
+        return None
+
+
+def record_submission(
+    services: Services, batch: BatchRecord, job_id: str, members: list[BatchMember], *, now: datetime
+) -> None:
+    """Everything that follows a created job, safe to re-run after a crash at any step."""
+    ledger = services.ledger
+    ledger.insert(
+        JobRecord(
+            key=job_id,
+            batch_id=batch.key,
+            state=JobState.ACTIVE,
+            status="NotStarted",
+            created_at=now,
+            next_poll_at=now,
+            document_count=len(members),
+        )
+    )
+    batch.state, batch.job_id = BatchState.SUBMITTED, job_id
+    ledger.update(batch, guarded=False)
+    submitted = {"State": DocumentState.SUBMITTED.value, "JobId": job_id, "SubmittedAt": now.isoformat()}
+    ledger.merge_all(DocumentRecord, {member.key: submitted for member in members})
+    ledger.delete_all(_inbox_key(member) for member in members)
+    ledger.delete(batch)
+
+
+def release_claims(
+    services: Services,
+    batch: BatchRecord,
+    members: list[BatchMember],
+    *,
+    retry_after: float | None,
+    now: datetime,
+    count_attempt: bool = True,
+) -> None:
+    """Give claimed documents back to the inbox (after a backoff when the Translator pushed back)."""
+    ledger = services.ledger
+    for member in members:
+        entry = ledger.get(InboxEntry, member.key)
+        if entry is None or entry.claim_id != batch.key:
+            continue
+        attempts = entry.attempts + 1 if count_attempt else entry.attempts
+        entry.claim_id, entry.claim_expires, entry.attempts = None, None, attempts
+        entry.not_before = now + timedelta(seconds=backoff_seconds(attempts, retry_after)) if count_attempt else None
+        ledger.update(entry)
+    ledger.delete_all(members)
+    ledger.delete(batch)
+
+
+def backoff_seconds(attempts: int, retry_after: float | None) -> float:
+    """Wait before a throttled batch is tried again: Retry-After when given, else exponential with jitter."""
+    exponential = min(MAX_BACKOFF_SECONDS, 5.0 * 2 ** max(0, attempts - 1))
+    return max(retry_after or 0.0, random.uniform(exponential / 2, exponential))
+
+
+def _inbox_key(member: BatchMember) -> InboxEntry:
+    return InboxEntry(**member.version_fields())

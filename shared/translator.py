@@ -1,0 +1,302 @@
+"""Client for Azure AI Translator's Document Translation batch API (REST over `requests`), with bounded retries."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from azure.core.credentials import TokenCredential
+from urllib3.exceptions import NewConnectionError
+
+from shared.errors import (
+    JobNotFound,
+    SubmissionUncertain,
+    TranslatorAuthFailed,
+    TranslatorError,
+    TranslatorThrottled,
+    TranslatorUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+
+TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"  # noqa: S105 (a scope, not a secret)
+MAX_IDS_PER_CALL = 100
+TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Cancelled", "ValidationFailed"})
+FORMATS_TTL_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class ServiceError:
+    code: str
+    message: str
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any] | None) -> ServiceError | None:
+        if not wire:
+            return None
+        inner = wire.get("innerError") or wire.get("innererror") or {}
+        return cls(
+            inner.get("code") or wire.get("code") or "Unknown", inner.get("message") or wire.get("message") or ""
+        )
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    id: str
+    status: str
+    created: datetime
+    summary: dict[str, int]
+    error: ServiceError | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> JobStatus:
+        return cls(
+            id=wire["id"],
+            status=wire["status"],
+            created=_parse_time(wire.get("createdDateTimeUtc")),
+            summary={key: int(value) for key, value in (wire.get("summary") or {}).items()},
+            error=ServiceError.from_wire(wire.get("error")),
+        )
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    id: str
+    status: str
+    language: str
+    source_url: str
+    target_url: str | None
+    characters: int
+    error: ServiceError | None = None
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> DocumentStatus:
+        return cls(
+            id=wire["id"],
+            status=wire["status"],
+            language=wire.get("to") or "",
+            source_url=wire.get("sourcePath") or "",
+            target_url=wire.get("path"),
+            characters=int(wire.get("characterCharged") or 0),
+            error=ServiceError.from_wire(wire.get("error")),
+        )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, honouring Retry-After, within a time budget per call."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    budget_seconds: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+@dataclass
+class TranslatorClient:
+    endpoint: str
+    api_version: str
+    key: str | None = None
+    region: str | None = None
+    credential: TokenCredential | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: tuple[float, float] = (5.0, 30.0)
+    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(default_factory=requests.Session)
+    _token: tuple[str, float] | None = None
+    _formats: tuple[frozenset[str], float] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.endpoint}/translator/document"
+
+    # ---- operations ---------------------------------------------------------------------------------------------
+
+    def begin_batch(self, body: Mapping[str, Any]) -> str:
+        """POST a batch; returns the job id from `Operation-Location`. SubmissionUncertain: a job may exist."""
+        response = self._send("POST", f"{self.base_url}/batches", json=body, idempotent=False)
+        location = response.headers.get("Operation-Location") or response.headers.get("Location") or ""
+        job_id = location.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if not job_id:
+            raise SubmissionUncertain("the service accepted the batch but sent no Operation-Location", status=202)
+        return job_id
+
+    def get_job(self, job_id: str) -> JobStatus:
+        return JobStatus.from_wire(self._send("GET", f"{self.base_url}/batches/{job_id}").json())
+
+    def get_jobs(self, job_ids: list[str]) -> list[JobStatus]:
+        """Status of many jobs, ≤100 ids per call, following nextLink. Unknown ids are simply absent."""
+        statuses: list[JobStatus] = []
+        for start in range(0, len(job_ids), MAX_IDS_PER_CALL):
+            chunk = job_ids[start : start + MAX_IDS_PER_CALL]
+            params = {"ids": ",".join(chunk), "$maxpagesize": str(MAX_IDS_PER_CALL)}
+            statuses += (JobStatus.from_wire(item) for item in self._pages(f"{self.base_url}/batches", params))
+        return statuses
+
+    def list_jobs_created_since(self, since: datetime) -> list[JobStatus]:
+        params = {"createdDateTimeUtcStart": since.astimezone(UTC).isoformat(), "$maxpagesize": "100"}
+        return [JobStatus.from_wire(item) for item in self._pages(f"{self.base_url}/batches", params)]
+
+    def list_documents(self, job_id: str) -> list[DocumentStatus]:
+        url = f"{self.base_url}/batches/{job_id}/documents"
+        return [DocumentStatus.from_wire(item) for item in self._pages(url, {"$maxpagesize": "100"})]
+
+    def cancel_job(self, job_id: str) -> None:
+        self._send("DELETE", f"{self.base_url}/batches/{job_id}")
+
+    def supported_extensions(self) -> frozenset[str]:
+        """File extensions (lower case, with the dot) the service translates; cached for an hour per instance."""
+        with self._lock:
+            if self._formats is not None and time.monotonic() < self._formats[1]:
+                return self._formats[0]
+        wire = self._send("GET", f"{self.base_url}/formats", params={"type": "document"}).json()
+        extensions = frozenset(
+            extension.lower() for item in wire.get("value", []) for extension in item.get("fileExtensions", [])
+        )
+        with self._lock:
+            self._formats = (extensions, time.monotonic() + FORMATS_TTL_SECONDS)
+        return extensions
+
+    # ---- transport ----------------------------------------------------------------------------------------------
+
+    def _pages(self, url: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+        next_url: str | None = url
+        query: dict[str, str] | None = params
+        while next_url:
+            page = self._send("GET", next_url, params=query).json()
+            yield from page.get("value", [])
+            next_url = page.get("nextLink") or page.get("@nextLink")
+            query = None  # a nextLink carries its own query, api-version included
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        idempotent: bool = True,
+    ) -> requests.Response:
+        query = dict(params or {})
+        if "api-version=" not in url:
+            query["api-version"] = self.api_version
+        deadline = time.monotonic() + self.retry.budget_seconds
+        path = url.split("?", 1)[0].removeprefix(self.endpoint)
+        for attempt in range(self.retry.attempts):
+            try:
+                response = self.session.request(
+                    method, url, params=query, json=json, headers=self._headers(), timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                error: TranslatorError = _transport_error(exc, idempotent=idempotent)
+            else:
+                if response.status_code < 400:
+                    return response
+                error = _service_error(response, idempotent=idempotent)
+            retryable = isinstance(error, TranslatorThrottled | TranslatorUnavailable)
+            delay = self.retry.delay(attempt, error.retry_after)
+            if not retryable or attempt == self.retry.attempts - 1 or time.monotonic() + delay > deadline:
+                raise error
+            logger.warning("Translator %s %s: %s; retrying in %.1f s", method, path, error.reason, delay)
+            self.sleep(delay)
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"X-ClientTraceId": _trace_id()}
+        if self.key:
+            headers["Ocp-Apim-Subscription-Key"] = self.key
+            if self.region:
+                headers["Ocp-Apim-Subscription-Region"] = self.region
+            return headers
+        headers["Authorization"] = f"Bearer {self._bearer_token()}"
+        return headers
+
+    def _bearer_token(self) -> str:
+        with self._lock:
+            if self._token is None or self._token[1] - 300 < time.time():
+                if self.credential is None:
+                    from azure.identity import DefaultAzureCredential
+
+                    self.credential = DefaultAzureCredential()
+                token = self.credential.get_token(TOKEN_SCOPE)
+                self._token = (token.token, token.expires_on)
+            return self._token[0]
+
+
+def _trace_id() -> str:
+    return f"{random.getrandbits(128):032x}"
+
+
+def _transport_error(exc: requests.RequestException, *, idempotent: bool) -> TranslatorError:
+    never_sent = isinstance(exc, requests.ConnectTimeout) or isinstance(
+        getattr(exc.args[0], "reason", None) if exc.args else None, NewConnectionError
+    )
+    message = f"the Translator could not be reached: {type(exc).__name__}"
+    if idempotent or never_sent:
+        return TranslatorUnavailable(message)
+    return SubmissionUncertain(f"{message}; the batch may or may not have been created")
+
+
+def _service_error(response: requests.Response, *, idempotent: bool) -> TranslatorError:
+    try:
+        wire = response.json().get("error") or {}
+    except ValueError:
+        wire = {}
+    inner = wire.get("innerError") or wire.get("innererror") or {}
+    status = response.status_code
+    details = {
+        "status": status,
+        "code": wire.get("code") or response.headers.get("x-ms-error-code"),
+        "inner_code": inner.get("code"),
+        "target": inner.get("target") or wire.get("target"),
+        "retry_after": _retry_after(response.headers.get("Retry-After")),
+    }
+    message = inner.get("message") or wire.get("message") or response.reason or f"HTTP {status}"
+    if status == 429:
+        return TranslatorThrottled(message, **details)
+    if status in (401, 403):
+        return TranslatorAuthFailed(message, **details)
+    if status == 404:
+        return JobNotFound(message, **details)
+    if status == 503:
+        return TranslatorUnavailable(message, **details)
+    if status >= 500 and not idempotent:
+        return SubmissionUncertain(message, **details)
+    if status >= 500:
+        return TranslatorUnavailable(message, **details)
+    return TranslatorError(message, **details)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        moment = email.utils.parsedate_to_datetime(value)
+        return max(0.0, (moment - datetime.now(UTC)).total_seconds()) if moment else None
+
+
+def _parse_time(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

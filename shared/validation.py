@@ -1,0 +1,97 @@
+"""Checks a new document must pass before it is recorded for translation; each failure has a specific reason code."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from shared.languages import MAX_TARGET_LANGUAGES, parse_languages
+from shared.settings import MAX_DOCUMENT_BYTES
+
+MAX_BLOB_NAME = 1024
+LANGUAGES_METADATA = "targetlanguages"
+ZIP_SIGNATURE = b"PK\x03\x04"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted Office files are OLE containers, not zips
+ZIP_BASED_EXTENSIONS = frozenset({".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"})
+SIGNATURE_BYTES = 8
+
+
+@dataclass(frozen=True)
+class Rejection:
+    code: str
+    message: str
+
+
+def extension_of(name: str) -> str:
+    return PurePosixPath(name).suffix.lower()
+
+
+def check_name(name: str) -> Rejection | None:
+    longest_language = 12  # the output is {language}/{name}
+    if len(name) > MAX_BLOB_NAME - longest_language - 1:
+        return Rejection(
+            "InvalidDocumentName",
+            f"The name is {len(name)} characters long; at most {MAX_BLOB_NAME - longest_language - 1} are allowed "
+            "so that '{language}/{name}' fits in a blob name.",
+        )
+    if any(unicodedata.category(char) in ("Cc", "Cf") for char in name):
+        return Rejection("InvalidDocumentName", "The name contains control or formatting characters.")
+    segments = name.split("/")
+    if any(segment in ("", ".", "..") for segment in segments) or name.endswith((".", " ")):
+        return Rejection(
+            "InvalidDocumentName", "The name has an empty, '.' or '..' path segment, or ends with '.' or a space."
+        )
+    return None
+
+
+def check_size(size: int) -> Rejection | None:
+    if size <= 0:
+        return Rejection("EmptyDocument", "The document is empty (0 bytes); there is nothing to translate.")
+    if size > MAX_DOCUMENT_BYTES:
+        return Rejection(
+            "DocumentTooLarge",
+            f"The document is {size} bytes; Document Translation accepts at most {MAX_DOCUMENT_BYTES} bytes (40 MB).",
+        )
+    return None
+
+
+def check_format(name: str, supported: frozenset[str] | None) -> Rejection | None:
+    """`supported` is None when the Translator's format list could not be read: the service then decides."""
+    extension = extension_of(name)
+    if not extension:
+        return Rejection("UnsupportedFormat", "The name has no file extension, so its format is unknown.")
+    if supported is not None and extension not in supported:
+        listed = ", ".join(sorted(supported))
+        return Rejection(
+            "UnsupportedFormat", f"The Translator does not translate '{extension}' files. Supported: {listed}."
+        )
+    return None
+
+
+def check_signature(name: str, head: bytes) -> Rejection | None:
+    extension = extension_of(name)
+    if extension not in ZIP_BASED_EXTENSIONS or head.startswith(ZIP_SIGNATURE):
+        return None
+    if head.startswith(OLE_SIGNATURE):
+        return Rejection(
+            "EncryptedDocument",
+            f"The '{extension}' file is password-protected or encrypted; Document Translation cannot read it.",
+        )
+    return Rejection("ContentMismatch", f"The content is not a '{extension}' file (a zip-based Office document).")
+
+
+def target_languages(metadata: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...] | Rejection:
+    """Languages from blob metadata `targetlanguages` (overrides settings and routes), else `default`."""
+    raw = next((value for key, value in metadata.items() if key.lower() == LANGUAGES_METADATA), None)
+    if raw is None:
+        return default
+    try:
+        return parse_languages(raw)
+    except ValueError as exc:
+        return Rejection(
+            "InvalidTargetLanguages",
+            f"Blob metadata '{LANGUAGES_METADATA}' is invalid: {exc}. "
+            f"Give up to {MAX_TARGET_LANGUAGES} codes separated by commas, e.g. 'fr,de'.",
+        )

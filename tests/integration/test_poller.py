@@ -1,0 +1,154 @@
+"""The poller on real Azurite and the emulator: recovering interrupted submissions, timeouts, lost jobs, poll cost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+import shared.submitter
+from shared.errors import SubmissionUncertain
+from shared.poller import Poller
+from shared.records import BatchState, JobRecord, JobState, utc_now
+from tests.support.emulator import serve_emulator
+from tests.support.translator_api import TranslatorApi, file_input
+
+
+class Killed(BaseException):
+    """Stands in for the process being killed at this line (SIGKILL cannot be caught in-process)."""
+
+
+def later(minutes: float):
+    return lambda: utc_now() + timedelta(minutes=minutes)
+
+
+def test_a_post_whose_answer_was_lost_is_found_among_recent_jobs_not_resubmitted(pipeline, monkeypatch):
+    translator = pipeline.services.translator
+    post = translator.begin_batch
+
+    def answer_lost(body):
+        post(body)  # the service creates the job ...
+        raise SubmissionUncertain("the response never arrived (read timeout)")  # ... but we never hear of it
+
+    monkeypatch.setattr(translator, "begin_batch", answer_lost)
+    pipeline.drop("uncertain.txt", "Was it sent?")
+    [batch] = pipeline.services.ledger.batches()
+    assert batch.state is BatchState.UNCERTAIN
+    monkeypatch.setattr(translator, "begin_batch", post)
+
+    pipeline.tick_at(later(1))
+    [message] = pipeline.run_until_announced(1)
+
+    assert message["data"]["status"] == "Succeeded"
+    assert pipeline.calls("start_translation") == 1
+    assert pipeline.services.ledger.batches() == []
+
+
+def test_a_post_that_never_reached_the_service_is_submitted_again(pipeline, monkeypatch):
+    translator = pipeline.services.translator
+    post = translator.begin_batch
+
+    def never_sent(body):
+        raise SubmissionUncertain("connection reset while sending")
+
+    monkeypatch.setattr(translator, "begin_batch", never_sent)
+    pipeline.drop("resend.txt", "Send me again.")
+    monkeypatch.setattr(translator, "begin_batch", post)
+
+    pipeline.tick_at(later(1))
+    [message] = pipeline.run_until_announced(1)
+
+    assert message["data"]["status"] == "Succeeded"
+    assert pipeline.calls("start_translation") == 1
+
+
+def test_a_submitter_killed_after_the_post_leaves_a_job_the_poller_adopts(pipeline, monkeypatch):
+    def killed(*args, **kwargs):
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shared.submitter, "record_submission", killed)
+        with pytest.raises(Killed):
+            pipeline.drop("killed.txt", "Crash right after the POST.")
+    assert [batch.state for batch in pipeline.services.ledger.batches()] == [BatchState.POSTING]
+
+    pipeline.tick()  # the claim has not expired yet: the poller leaves the batch alone
+    assert pipeline.collect() == []
+    pipeline.tick_at(later(10))
+    [message] = pipeline.run_until_announced(1)
+
+    assert message["data"]["status"] == "Succeeded"
+    assert pipeline.calls("start_translation") == 1
+
+
+def test_a_submitter_killed_after_claiming_releases_the_documents_on_expiry(pipeline, monkeypatch):
+    def killed(self, batch_id, entries):
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shared.submitter.Submitter, "_submit", killed)
+        with pytest.raises(Killed):
+            pipeline.drop("claimed.txt", "Crash right after the claim.")
+
+    pipeline.tick_at(later(10))
+    [message] = pipeline.run_until_announced(1)
+
+    assert message["data"]["status"] == "Succeeded"
+    assert pipeline.calls("start_translation") == 1
+
+
+def test_a_job_running_past_max_job_hours_is_cancelled_and_announced_failed(make_pipeline):
+    with make_pipeline(emulator_settings={"chars_per_second": 1.0, "workers": 1}) as pipeline:
+        pipeline.drop("slow.txt", "This takes a long time to translate, one character per second.")
+        pipeline.tick()
+        assert pipeline.collect() == []
+
+        messages = Poller(pipeline.services, clock=lambda: utc_now() + timedelta(hours=25)).tick()
+
+        [message] = [announcement.to_cloud_event() for announcement in messages]
+        assert message["data"]["status"] == "Failed"
+        assert message["data"]["error"]["code"] == "JobTimedOut"
+        assert {target["error"]["code"] for target in message["data"]["targets"]} == {"JobTimedOut"}
+        assert pipeline.calls("cancel_translation") == 1
+
+
+def test_a_job_the_service_no_longer_knows_is_announced_failed(pipeline, monkeypatch):
+    pipeline.drop("forgotten.txt", "The service will forget this job.")
+    with serve_emulator() as amnesiac:  # a Translator without the job's record
+        monkeypatch.setenv("TRANSLATOR_ENDPOINT", amnesiac.endpoint)
+        monkeypatch.setenv("TRANSLATOR_KEY", amnesiac.key)
+        [message] = pipeline.run_until_announced(1)
+
+    assert message["data"]["status"] == "Failed"
+    assert message["data"]["error"]["code"] == "JobNotFound"
+
+
+def test_polling_150_jobs_in_flight_takes_two_calls_per_tick(make_pipeline):
+    with make_pipeline(emulator_settings={"chars_per_second": 0.5, "workers": 1}) as pipeline:
+        api = TranslatorApi(pipeline.emulator)
+        ledger = pipeline.services.ledger
+        pipeline.storage.upload(pipeline.source, "slow.txt", "Slow to translate.")
+        source = pipeline.storage.blob_sas_url(pipeline.source, "slow.txt", "r")
+        now = utc_now()
+        for index in range(150):
+            target = pipeline.storage.blob_sas_url(pipeline.target, f"fr/{index}.txt", "rw")
+            job_id = api.start({"inputs": [file_input(source, [(target, "fr")])]})
+            ledger.insert(
+                JobRecord(
+                    key=job_id,
+                    batch_id=f"b{index}",
+                    state=JobState.ACTIVE,
+                    status="NotStarted",
+                    created_at=now,
+                    next_poll_at=now,
+                    document_count=1,
+                )
+            )
+        before = pipeline.calls("list_translations")
+
+        messages = Poller(pipeline.services).tick()
+
+        assert messages == []
+        assert pipeline.calls("list_translations") - before == 2  # ids in chunks of 100
+        assert pipeline.calls("get_translation") == 0
+        assert all(job.polls == 1 for job in ledger.active_jobs())

@@ -1,0 +1,126 @@
+"""The whole app on real parts for integration tests: Azurite, an emulator of its own, and function_app's functions."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+
+import function_app
+from devstack.azurite import AzuriteEndpoints
+from shared.poller import Poller
+from shared.services import Services, current_services
+from tests.support.emulator import RunningEmulator, serve_emulator
+from tests.support.functions_host import FunctionsHost
+from tests.support.storage import TestStorage
+
+
+@dataclass
+class Pipeline:
+    host: FunctionsHost
+    storage: TestStorage
+    emulator: RunningEmulator
+    source: str
+    target: str
+    glossaries: str
+    queue: str
+    table: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def services(self) -> Services:
+        return current_services()
+
+    def upload(self, name: str, data: bytes | str, *, metadata: dict[str, str] | None = None) -> None:
+        payload = data.encode() if isinstance(data, str) else data
+        client = self.storage.service.get_blob_client(self.source, name)
+        client.upload_blob(payload, overwrite=True, metadata=metadata)
+
+    def event(self, name: str) -> dict[str, Any]:
+        return self.host.blob_event(self.source, name)
+
+    def drop(self, name: str, data: bytes | str, *, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        """Upload a blob and deliver its event, as Event Grid would."""
+        self.upload(name, data, metadata=metadata)
+        return self.event(name)
+
+    def tick(self) -> dict[str, Any]:
+        return self.host.timer_tick()
+
+    def tick_at(self, clock: Callable[[], datetime]) -> None:
+        """A timer run with a shifted clock (claims expire, jobs age); its messages go to the queue like the host's."""
+        queue = self.host.queue_client(self.queue)
+        for announcement in Poller(self.services, clock=clock).tick():
+            queue.send_message(announcement.to_json())
+
+    def collect(self) -> list[dict[str, Any]]:
+        """Move every message now on the completion queue into `received` (decoded as host.json says)."""
+        queue = self.host.queue_client(self.queue)
+        while True:
+            batch = list(queue.receive_messages(messages_per_page=32, max_messages=32))
+            if not batch:
+                return self.received
+            for message in batch:
+                self.received.append(json.loads(message.content))
+                queue.delete_message(message)
+
+    def run_until_announced(self, count: int, *, timeout: float = 60.0, interval: float = 0.2) -> list[dict]:
+        """Tick the poller until `count` messages arrived in total (fails after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while len(self.collect()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.received)} of {count} announcements after {timeout:.0f} s")
+            self.tick()
+            time.sleep(interval)
+        return self.received
+
+    def emulator_stats(self) -> dict[str, Any]:
+        return requests.get(f"{self.emulator.endpoint}/emulator/stats", timeout=10).json()
+
+    def calls(self, operation: str) -> int:
+        return sum(self.emulator_stats()["requests"].get(operation, {}).values())
+
+    def translated(self, language: str, name: str) -> str:
+        return self.storage.download(self.target, f"{language}/{name}").decode("utf-8-sig")
+
+
+@contextmanager
+def running_pipeline(
+    azurite: AzuriteEndpoints,
+    storage: TestStorage,
+    monkeypatch,
+    *,
+    settings: dict[str, str] | None = None,
+    emulator_settings: dict[str, Any] | None = None,
+    limits=None,
+) -> Iterator[Pipeline]:
+    with ExitStack() as stack:
+        emulator = stack.enter_context(serve_emulator(limits=limits, **(emulator_settings or {})))
+        suffix = uuid.uuid4().hex[:10]
+        source, target, glossaries = (storage.new_container(stem) for stem in ("inbox", "translated", "glossaries"))
+        queue, table = f"completed-{suffix}", f"state{suffix}"
+        environment = {
+            "DocumentStorage": azurite.connection_string,
+            "SOURCE_CONTAINER": source,
+            "TARGET_CONTAINER": target,
+            "GLOSSARY_CONTAINER": glossaries,
+            "TARGET_LANGUAGES": "fr,de",
+            "COMPLETION_QUEUE": queue,
+            "STATE_TABLE": table,
+            "TRANSLATOR_ENDPOINT": emulator.endpoint,
+            "TRANSLATOR_KEY": emulator.key,
+            "POLL_SCHEDULE": "*/30 * * * * *",
+            **(settings or {}),
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        host = FunctionsHost(function_app.app, azurite.connection_string)
+        host.queue_client(queue).create_queue()
+        yield Pipeline(host, storage, emulator, source, target, glossaries, queue, table)

@@ -1,0 +1,75 @@
+"""State records survive the trip to a Table entity and back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shared.records import (
+    BatchMember,
+    DocumentRecord,
+    DocumentState,
+    InboxEntry,
+    batch_key,
+    document_key,
+    member_partition,
+)
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+class Entity(dict):
+    """What azure-data-tables returns: a dict with a `metadata` attribute."""
+
+    def __init__(self, values, etag="W/1"):
+        super().__init__(values)
+        self.metadata = {"etag": etag}
+
+
+def test_document_record_round_trip():
+    record = DocumentRecord(
+        key="k",
+        container="inbox",
+        name="a/b.txt",
+        source_etag="0x1",
+        bytes=5,
+        languages=("fr", "de"),
+        received_at=NOW,
+        content_type="text/plain",
+        state=DocumentState.RECEIVED,
+        targets=[{"language": "fr", "status": "Succeeded"}],
+    )
+    entity = record.to_entity()
+    assert entity["PartitionKey"] == "document"
+    assert entity["Languages"] == "fr,de"
+    back = DocumentRecord.from_entity(Entity(entity))
+    assert back.languages == ("fr", "de")
+    assert back.state is DocumentState.RECEIVED
+    assert back.received_at == NOW
+    assert back.targets == [{"language": "fr", "status": "Succeeded"}]
+    assert back.job_id is None
+    assert back.etag == "W/1"
+
+
+def test_inbox_entry_claimability():
+    entry = InboxEntry(key="k", container="c", name="n", source_etag="e", bytes=1, languages=("fr",), received_at=NOW)
+    assert entry.is_claimable(NOW)
+    entry.not_before = NOW.replace(hour=10)
+    assert not entry.is_claimable(NOW)
+    entry.not_before, entry.claim_id = None, "batch"
+    assert not entry.is_claimable(NOW)
+    assert InboxEntry.from_entity(Entity(entry.to_entity())).attempts == 0
+
+
+def test_batch_members_live_in_their_batch_partition():
+    member = BatchMember(
+        batch_id="b1", key="k", container="c", name="n", source_etag="e", bytes=1, languages=("fr",), received_at=NOW
+    )
+    assert member.to_entity()["PartitionKey"] == member_partition("b1")
+
+
+def test_keys_are_derived_and_table_safe():
+    key = document_key("inbox", "a/b#?.txt", '"0x8DC"')
+    assert key == document_key("inbox", "a/b#?.txt", "0x8DC")  # quotes around an ETag do not matter
+    assert key != document_key("inbox", "a/b#?.txt", "0x8DD")
+    assert all(char not in key for char in "/\\#?")
+    assert batch_key(["b", "a"]) == batch_key(["a", "b"])

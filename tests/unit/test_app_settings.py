@@ -1,0 +1,99 @@
+"""App settings: defaults, validation, and errors that name the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import SettingError
+from shared.settings import Settings, StorageAccess
+
+BASE = {
+    "DocumentStorage": "UseDevelopmentStorage=true",
+    "TARGET_LANGUAGES": "fr, de",
+    "TRANSLATOR_ENDPOINT": "https://contoso.cognitiveservices.azure.com/",
+}
+
+
+def load(**overrides: str) -> Settings:
+    return Settings.from_environ({**BASE, **overrides})
+
+
+def test_defaults():
+    settings = load()
+    assert settings.target_languages == ("fr", "de")
+    assert settings.translator_endpoint == "https://contoso.cognitiveservices.azure.com"
+    assert (settings.source_container, settings.target_container) == ("inbox", "translated")
+    assert (settings.completion_queue, settings.state_table) == ("translation-completed", "translationstate")
+    assert settings.api_version == "2024-05-01"
+    assert settings.storage_access is StorageAccess.SAS
+    assert settings.sas_ttl_hours == 24
+    assert settings.max_batch_documents == 1000
+    assert settings.max_batch_bytes == 250 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        ({"TARGET_LANGUAGES": ""}, "TARGET_LANGUAGES"),
+        ({"TARGET_LANGUAGES": "fr,klingon!"}, "TARGET_LANGUAGES"),
+        (
+            {"TARGET_LANGUAGES": ",".join(["fr", "de", "es", "it", "pt", "nl", "sv", "da", "fi", "pl", "cs"])},
+            "TARGET_LANGUAGES",
+        ),
+        ({"TRANSLATOR_ENDPOINT": ""}, "TRANSLATOR_ENDPOINT"),
+        ({"TRANSLATOR_ENDPOINT": "http://contoso.cognitiveservices.azure.com"}, "TRANSLATOR_ENDPOINT"),
+        ({"TRANSLATOR_ENDPOINT": "https://contoso.cognitiveservices.azure.com/translator"}, "TRANSLATOR_ENDPOINT"),
+        ({"TRANSLATOR_API_VERSION": "v1.0"}, "TRANSLATOR_API_VERSION"),
+        ({"TRANSLATOR_STORAGE_ACCESS": "key"}, "TRANSLATOR_STORAGE_ACCESS"),
+        ({"SAS_TTL_HOURS": "500"}, "SAS_TTL_HOURS"),
+        ({"SAS_TTL_HOURS": "soon"}, "SAS_TTL_HOURS"),
+        ({"MAX_BATCH_DOCUMENTS": "1001"}, "MAX_BATCH_DOCUMENTS"),
+        ({"SOURCE_CONTAINER": "Inbox_1"}, "SOURCE_CONTAINER"),
+        ({"SOURCE_LANGUAGE": "english"}, "SOURCE_LANGUAGE"),
+        ({"LANGUAGE_ROUTES": "{not json"}, "LANGUAGE_ROUTES"),
+        ({"LANGUAGE_ROUTES": '["fr"]'}, "LANGUAGE_ROUTES"),
+        ({"LANGUAGE_ROUTES": '{"legal/": 7}'}, "LANGUAGE_ROUTES"),
+        ({"LANGUAGE_ROUTES": '{"legal/": "fr,??"}'}, "LANGUAGE_ROUTES"),
+        ({"DocumentStorage": "not a connection string"}, "DocumentStorage"),
+    ],
+)
+def test_invalid_settings_name_the_setting(overrides, setting):
+    with pytest.raises(SettingError) as caught:
+        load(**overrides)
+    assert caught.value.name == setting
+    assert setting in str(caught.value)
+
+
+def test_local_emulator_may_use_plain_http():
+    assert load(TRANSLATOR_ENDPOINT="http://127.0.0.1:5080").translator_is_local
+
+
+def test_identity_form_needs_blob_and_table_uris():
+    identity = {key: value for key, value in BASE.items() if key != "DocumentStorage"}
+    identity["DocumentStorage__blobServiceUri"] = "https://acct.blob.core.windows.net"
+    with pytest.raises(SettingError, match="DocumentStorage__tableServiceUri"):
+        Settings.from_environ(identity)
+    identity["DocumentStorage__tableServiceUri"] = "https://acct.table.core.windows.net"
+    identity["DocumentStorage__clientId"] = "00000000-0000-0000-0000-000000000001"
+    storage = Settings.from_environ(identity).storage
+    assert storage.uses_identity
+    assert storage.client_id == "00000000-0000-0000-0000-000000000001"
+
+
+def test_no_storage_setting_at_all_says_what_to_set():
+    without = {key: value for key, value in BASE.items() if key != "DocumentStorage"}
+    with pytest.raises(SettingError, match="blobServiceUri"):
+        Settings.from_environ(without)
+
+
+def test_language_routes_longest_prefix_wins_else_defaults():
+    settings = load(LANGUAGE_ROUTES='{"legal/": "es", "legal/eu/": ["it", "pt"], "": "ja"}')
+    assert settings.languages_for("legal/eu/x.txt") == ("it", "pt")
+    assert settings.languages_for("legal/x.txt") == ("es",)
+    assert settings.languages_for("other.txt") == ("ja",)
+    assert load().languages_for("other.txt") == ("fr", "de")
+
+
+def test_settings_are_hashable_so_services_can_be_cached_per_configuration():
+    assert hash(load()) == hash(load())
+    assert load() != load(TARGET_LANGUAGES="es")
