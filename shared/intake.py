@@ -34,7 +34,6 @@ class Receipt:
     """What intake did with one blob event."""
 
     document: DocumentRecord | None
-    newly_recorded: bool
     announcement: Announcement | None = None
 
 
@@ -46,7 +45,7 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
     except ResourceNotFoundError:
         logger.warning("document %s: deleted before it could be recorded", path)
         rejection = Rejection("SourceDeleted", "The blob was deleted before it could be recorded.")
-        return Receipt(None, False, _rejected_announcement(services, path, "", 0, now, now, rejection))
+        return Receipt(None, _rejected_announcement(services, path, "", 0, now, now, rejection))
     record = _new_record(blob, properties, services, now)
     if record.state is DocumentState.REJECTED:
         return _record_rejection(record, services, now)
@@ -60,7 +59,7 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
         record = existing or record
         if record.state is not DocumentState.RECEIVED:
             logger.info("document %s: duplicate event for version %s ignored", path, record.source_etag)
-            return Receipt(record, False)
+            return Receipt(record)
     services.ledger.insert(InboxEntry(**record.version_fields()))  # no-op on a duplicate; restores a lost one
     services.ledger.point_name(
         NamePointer(
@@ -69,10 +68,11 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
             name=path.name,
             document_key=record.key,
             received_at=record.received_at,
-        )
+        ),
+        current=previous,
     )
     logger.info("document %s: recorded (%d bytes, languages %s)", path, record.bytes, ",".join(record.languages))
-    return Receipt(record, created)
+    return Receipt(record)
 
 
 def _new_record(blob: BlobClient, properties: BlobProperties, services: Services, now: datetime) -> DocumentRecord:
@@ -134,7 +134,7 @@ def _record_rejection(record: DocumentRecord, services: Services, now: datetime)
     announcement = _rejected_announcement(
         services, path, record.source_etag, record.bytes, record.received_at, record.completed_at or now, rejection
     )
-    return Receipt(record, False, announcement)
+    return Receipt(record, announcement)
 
 
 def _rejected_announcement(

@@ -143,10 +143,12 @@ class Ledger:
         pointer = self.get(NamePointer, pointer_key)
         return self.document(pointer.document_key) if pointer else None
 
-    def point_name(self, pointer: NamePointer) -> None:
-        """Make `pointer` the latest version of its name unless a later-received version is already recorded."""
-        for _ in range(5):
-            current = self.get(NamePointer, pointer.key)
+    def point_name(self, pointer: NamePointer, *, current: NamePointer | None) -> None:
+        """Make `pointer` the latest version of its name unless a later-received version is already recorded.
+        `current` is the pointer as last read (saves a read); on a conflict it is read again."""
+        for attempt in range(5):
+            if attempt:
+                current = self.get(NamePointer, pointer.key)
             if current is None:
                 if self.insert(pointer):
                     return

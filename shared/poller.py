@@ -6,7 +6,8 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.announcements import source_info
@@ -18,17 +19,23 @@ from shared.records import (
     BatchState,
     DocumentRecord,
     DocumentState,
+    InboxEntry,
     JobRecord,
     JobState,
     utc_now,
 )
 from shared.services import Services
 from shared.storage import BlobPath, blob_path_of
-from shared.submitter import Submitter, backoff_seconds, record_submission, release_claims
+from shared.submitter import STORAGE_THREADS, Submitter, backoff_seconds, record_submission, release_claims
 from shared.translator import DocumentStatus, JobStatus
 
 logger = logging.getLogger(__name__)
 
+TARGET_EXISTS = "TargetFileAlreadyExists"
+_TARGET_EXISTS_MESSAGE = (
+    "An output blob already exists at {TARGET_CONTAINER}/{language}/{name} and was not written by this app for an "
+    "earlier version; the Translator never overwrites. Delete or move that blob, then upload the document again."
+)
 UNCERTAIN_GRACE = timedelta(seconds=30)  # give a POST that timed out time to show up among the service's jobs
 JOB_LOOKBACK = timedelta(minutes=15)
 
@@ -38,7 +45,6 @@ class Poller:
     services: Services
     budget_seconds: float = 240.0
     clock: Callable[[], datetime] = utc_now
-    jobs_announced: list[str] = field(default_factory=list)
 
     def tick(self) -> list[Announcement]:
         """One timer run; safe to re-run, skip or run late. Per-job problems are logged, never raised."""
@@ -165,6 +171,10 @@ class Poller:
         if job_error is None and status is not None and status.error is not None:
             job_error = ErrorInfo(status.error.code, status.error.message)
         now = self.clock()
+        unblocked: list[BatchMember] = []
+        if status is not None and status.error is not None and status.error.code == TARGET_EXISTS:
+            members, unblocked = self._split_by_existing_targets(members)
+            job_error = ErrorInfo(TARGET_EXISTS, _TARGET_EXISTS_MESSAGE)
         by_source = _documents_by_source(documents)
         announcements = [self._announcement(job, member, by_source, job_error, now) for member in members]
         job.state, job.completed_at = JobState.ANNOUNCED, now
@@ -173,8 +183,8 @@ class Poller:
         if not self.services.ledger.update(job):
             logger.info("job %s: already announced by another run", job.key)
             return []
+        self._requeue(job, unblocked)
         self._record_outcomes(members, announcements)
-        self.jobs_announced.append(job.key)
         logger.info("job %s: %s, %d documents announced", job.key, job.status, len(announcements))
         return announcements
 
@@ -218,6 +228,33 @@ class Poller:
             submitted_at=job.created_at,
             targets=tuple(targets),
             error=error,
+        )
+
+    def _split_by_existing_targets(self, members: list[BatchMember]) -> tuple[list[BatchMember], list[BatchMember]]:
+        """After TargetFileAlreadyExists failed a whole job: (members blocked by an existing output, the others)."""
+        container = self.services.storage.blob_service.get_container_client(self.services.settings.target_container)
+
+        def blocked(member: BatchMember) -> bool:
+            return any(container.get_blob_client(f"{language}/{member.name}").exists() for language in member.languages)
+
+        with ThreadPoolExecutor(STORAGE_THREADS) as pool:
+            flags = list(pool.map(blocked, members))
+        return (
+            [member for member, flag in zip(members, flags, strict=True) if flag],
+            [member for member, flag in zip(members, flags, strict=True) if not flag],
+        )
+
+    def _requeue(self, job: JobRecord, members: list[BatchMember]) -> None:
+        """Documents a failed job never translated through no fault of their own go back to the inbox."""
+        if not members:
+            return
+        logger.warning(
+            "job %s: %d documents were not blocked by an existing output; submitting them again", job.key, len(members)
+        )
+        for member in members:
+            self.services.ledger.insert(InboxEntry(**member.version_fields()))
+        self.services.ledger.merge_all(
+            DocumentRecord, {member.key: {"State": DocumentState.RECEIVED.value} for member in members}
         )
 
     def _record_outcomes(self, members: list[BatchMember], announcements: list[Announcement]) -> None:

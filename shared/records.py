@@ -24,10 +24,6 @@ def name_key(container: str, name: str) -> str:
     return _digest("name", container, name)
 
 
-def batch_key(document_keys: list[str]) -> str:
-    return _digest("batch", *sorted(document_keys))
-
-
 def _digest(scope: str, *parts: str) -> str:
     return hashlib.sha256(json.dumps([scope, *parts]).encode()).hexdigest()[:40]
 

@@ -114,10 +114,6 @@ class Settings:
     max_batch_bytes: int = SERVICE_MAX_BATCH_BYTES
     claim_timeout_seconds: float = 300.0
 
-    @property
-    def translator_is_local(self) -> bool:
-        return urlsplit(self.translator_endpoint).hostname in _LOCAL_HOSTS
-
     def languages_for(self, name: str) -> tuple[str, ...]:
         """The target languages of a source blob name: the longest matching route prefix, else TARGET_LANGUAGES."""
         matches = [route for route in self.language_routes if name.startswith(route.prefix)]

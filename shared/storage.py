@@ -57,7 +57,8 @@ class StorageClients:
 
     @classmethod
     def connect(cls, connection: StorageConnection, credential: TokenCredential | None = None) -> StorageClients:
-        if connection.connection_string is not None:
+        if not connection.uses_identity:
+            assert connection.connection_string is not None
             return cls(
                 BlobServiceClient.from_connection_string(connection.connection_string),
                 TableServiceClient.from_connection_string(connection.connection_string),
@@ -111,10 +112,6 @@ class SasIssuer:
         self._account_key: str | None = getattr(service.credential, "account_key", None)
         self._delegation = None if self._account_key else DelegationKeyCache(service, sas_ttl)
         self._https_only = urlsplit(service.url).scheme == "https"
-
-    @property
-    def delegation_keys_requested(self) -> int:
-        return self._delegation.requests if self._delegation else 0
 
     def source_url(self, path: BlobPath) -> str:
         return self._url(path, "r")

@@ -60,7 +60,6 @@ class Submitter:
     budget_seconds: float = 240.0
     clock: Callable[[], datetime] = utc_now
     holder: str = field(default_factory=lambda: uuid.uuid4().hex)
-    jobs_created: list[str] = field(default_factory=list)
 
     def run(self) -> list[Announcement]:
         """Submit everything claimable; returns the announcements of documents that failed on the way."""
@@ -169,7 +168,6 @@ class Submitter:
             ) from exc
         except TranslatorError as exc:
             return _BatchOutcome(announcements + self._refused(batch, members, exc))
-        self.jobs_created.append(job_id)
         logger.info("batch %s: job %s created for %d documents", batch_id, job_id, len(members))
         record_submission(self.services, batch, job_id, members, now=self.clock())
         return _BatchOutcome(announcements)

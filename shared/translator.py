@@ -123,6 +123,7 @@ class TranslatorClient:
     _token: tuple[str, float] | None = None
     _formats: tuple[frozenset[str], float] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _formats_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base_url(self) -> str:
@@ -164,16 +165,15 @@ class TranslatorClient:
 
     def supported_extensions(self) -> frozenset[str]:
         """File extensions (lower case, with the dot) the service translates; cached for an hour per instance."""
-        with self._lock:
+        with self._formats_lock:  # one fetch at a time: concurrent first invocations wait for it, not repeat it
             if self._formats is not None and time.monotonic() < self._formats[1]:
                 return self._formats[0]
-        wire = self._send("GET", f"{self.base_url}/formats", params={"type": "document"}).json()
-        extensions = frozenset(
-            extension.lower() for item in wire.get("value", []) for extension in item.get("fileExtensions", [])
-        )
-        with self._lock:
+            wire = self._send("GET", f"{self.base_url}/formats", params={"type": "document"}).json()
+            extensions = frozenset(
+                extension.lower() for item in wire.get("value", []) for extension in item.get("fileExtensions", [])
+            )
             self._formats = (extensions, time.monotonic() + FORMATS_TTL_SECONDS)
-        return extensions
+            return extensions
 
     # ---- transport ----------------------------------------------------------------------------------------------
 

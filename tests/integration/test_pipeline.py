@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from azure.data.tables import TableClient
 
+from shared.records import utc_now
 from tests.support.messages import assert_no_sas, assert_valid_message
 
 ZIP_HEAD = b"PK\x03\x04"
@@ -62,6 +64,8 @@ def test_burst_of_200_concurrent_invocations_is_announced_exactly_once_in_few_ba
     counts = Counter(message["data"]["source"]["name"] for message in pipeline.collect())
     assert counts == Counter(names)  # every file, exactly once, nothing more after a further tick
     assert {message["data"]["status"] for message in messages} == {"Succeeded"}
+    for message in messages:
+        assert_valid_message(message)
     batches = pipeline.calls("start_translation")
     assert 1 <= batches <= 10
     assert pipeline.emulator_stats()["translationsByLanguage"] == {"fr": 200, "de": 200}
@@ -204,3 +208,46 @@ def _name_key(pipeline, name: str) -> str:
     from shared.records import name_key
 
     return name_key(pipeline.source, name)
+
+
+def deliver_while_another_submitter_is_busy(pipeline, names: list[str]) -> None:
+    """Events arrive while someone else holds the submitter lease: they are recorded and left for one batch."""
+    ledger = pipeline.services.ledger
+    assert ledger.acquire_lease("busy-elsewhere", now=utc_now(), duration=timedelta(minutes=5))
+    for name in names:
+        pipeline.event(name)
+    ledger.release_lease("busy-elsewhere")
+
+
+def test_batches_respect_the_configured_document_limit(make_pipeline):
+    with make_pipeline(settings={"MAX_BATCH_DOCUMENTS": "3"}) as pipeline:
+        names = [f"limited-{index}.txt" for index in range(7)]
+        for name in names:
+            pipeline.upload(name, f"{name} text.")
+        deliver_while_another_submitter_is_busy(pipeline, names)
+        assert pipeline.calls("start_translation") == 0
+
+        messages = pipeline.run_until_announced(7)
+
+        documents_per_job = sorted(Counter(message["data"]["jobId"] for message in messages).values())
+        assert documents_per_job == [1, 3, 3]
+        assert pipeline.calls("start_translation") == 3
+
+
+def test_an_existing_foreign_output_fails_only_its_document_and_the_rest_are_resubmitted(pipeline):
+    pipeline.storage.upload(pipeline.target, "fr/blocked.txt", "Somebody else's file.")
+    names = ["blocked.txt", "free-1.txt", "free-2.txt"]
+    for name in names:
+        pipeline.upload(name, f"{name} content.")
+    deliver_while_another_submitter_is_busy(pipeline, names)
+
+    messages = by_name(pipeline.run_until_announced(3))
+
+    assert messages["blocked.txt"]["data"]["status"] == "Failed"
+    assert messages["blocked.txt"]["data"]["error"]["code"] == "TargetFileAlreadyExists"
+    assert "Delete or move that blob" in messages["blocked.txt"]["data"]["error"]["message"]
+    assert messages["free-1.txt"]["data"]["status"] == "Succeeded"
+    assert messages["free-2.txt"]["data"]["status"] == "Succeeded"
+    assert messages["free-1.txt"]["data"]["jobId"] != messages["blocked.txt"]["data"]["jobId"]
+    assert pipeline.calls("start_translation") == 2
+    assert pipeline.storage.download(pipeline.target, "fr/blocked.txt") == b"Somebody else's file."

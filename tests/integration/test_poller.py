@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -152,3 +153,36 @@ def test_polling_150_jobs_in_flight_takes_two_calls_per_tick(make_pipeline):
         assert pipeline.calls("list_translations") - before == 2  # ids in chunks of 100
         assert pipeline.calls("get_translation") == 0
         assert all(job.polls == 1 for job in ledger.active_jobs())
+
+
+def test_a_throttled_submission_waits_for_its_backoff_then_is_resubmitted(make_pipeline, monkeypatch):
+    throttling = {"throttle_rate": 1.0, "retry_after": 0.05}
+    with make_pipeline(emulator_settings=throttling) as pipeline:
+        pipeline.drop("patient.txt", "I can wait.")
+        [entry] = pipeline.services.ledger.inbox()
+        assert entry.attempts == 1
+        assert entry.claim_id is None
+        assert entry.not_before > utc_now()
+
+        with serve_emulator() as relaxed:  # the Translator stops throttling
+            monkeypatch.setenv("TRANSLATOR_ENDPOINT", relaxed.endpoint)
+            monkeypatch.setenv("TRANSLATOR_KEY", relaxed.key)
+            pipeline.tick()
+            assert len(pipeline.services.ledger.inbox()) == 1  # still inside its backoff
+            pipeline.tick_at(later(30))
+            assert pipeline.services.ledger.inbox() == []
+            [message] = pipeline.run_until_announced(1)
+
+    assert message["data"]["status"] == "Succeeded"
+
+
+def test_two_pollers_racing_on_a_finished_job_announce_it_once(pipeline):
+    pipeline.drop("race.txt", "Two timers, one announcement.")
+    api = TranslatorApi(pipeline.emulator)
+    [job] = pipeline.services.ledger.active_jobs()
+    api.wait(job.key)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: Poller(pipeline.services).tick(), range(2)))
+
+    assert sorted(len(announcements) for announcements in results) == [0, 1]

@@ -9,7 +9,6 @@ from shared.records import (
     DocumentRecord,
     DocumentState,
     InboxEntry,
-    batch_key,
     document_key,
     member_partition,
 )
@@ -72,4 +71,3 @@ def test_keys_are_derived_and_table_safe():
     assert key == document_key("inbox", "a/b#?.txt", "0x8DC")  # quotes around an ETag do not matter
     assert key != document_key("inbox", "a/b#?.txt", "0x8DD")
     assert all(char not in key for char in "/\\#?")
-    assert batch_key(["b", "a"]) == batch_key(["a", "b"])

@@ -65,7 +65,7 @@ def test_invalid_settings_name_the_setting(overrides, setting):
 
 
 def test_local_emulator_may_use_plain_http():
-    assert load(TRANSLATOR_ENDPOINT="http://127.0.0.1:5080").translator_is_local
+    assert load(TRANSLATOR_ENDPOINT="http://127.0.0.1:5080").translator_endpoint == "http://127.0.0.1:5080"
 
 
 def test_identity_form_needs_blob_and_table_uris():

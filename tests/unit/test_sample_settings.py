@@ -19,7 +19,7 @@ def test_every_setting_the_app_reads_is_in_the_sample():
 def test_the_sample_is_a_valid_configuration():
     settings = Settings.from_environ(sample_values())
     assert settings.target_languages == ("fr", "de")
-    assert settings.translator_is_local
+    assert settings.translator_endpoint.startswith("http://127.0.0.1")
 
 
 def test_every_setting_is_documented_in_the_readme():
