@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -42,9 +43,15 @@ class Services:
         return self.storage.blob_service.get_container_client(self.settings.source_container).url
 
 
+_BUILD_LOCK = threading.Lock()
+
+
 def current_services() -> Services:
-    """Services for the current app settings: read on every call (cheap), built only when they change."""
-    return _services_for(Settings.from_environ())
+    """Services for the current app settings: read on every call (cheap), built once per process and configuration
+    (concurrent first invocations wait for one build instead of each making their own clients)."""
+    settings = Settings.from_environ()
+    with _BUILD_LOCK:
+        return _services_for(settings)
 
 
 @lru_cache(maxsize=4)

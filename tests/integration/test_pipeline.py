@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from azure.data.tables import TableClient
@@ -251,3 +252,75 @@ def test_an_existing_foreign_output_fails_only_its_document_and_the_rest_are_res
     assert messages["free-1.txt"]["data"]["jobId"] != messages["blocked.txt"]["data"]["jobId"]
     assert pipeline.calls("start_translation") == 2
     assert pipeline.storage.download(pipeline.target, "fr/blocked.txt") == b"Somebody else's file."
+
+
+def spy_on_posts(pipeline, monkeypatch) -> list[dict]:
+    """Record each batch request body the app sends (the request still goes to the emulator unchanged)."""
+    bodies: list[dict] = []
+    translator = pipeline.services.translator
+    post = translator.begin_batch
+
+    def recording(body):
+        bodies.append(body)
+        return post(body)
+
+    monkeypatch.setattr(translator, "begin_batch", recording)
+    return bodies
+
+
+def test_sas_urls_are_per_blob_with_the_fewest_permissions(pipeline, monkeypatch):
+    pipeline.storage.upload(pipeline.glossaries, "fr.tsv", "Contoso\tCONTOSO-FR\n")
+    bodies = spy_on_posts(pipeline, monkeypatch)
+    pipeline.drop("least/privilege.txt", "Contoso.")
+
+    [body] = bodies
+    [item] = body["inputs"]
+    assert item["storageType"] == "File"
+
+    def query(url: str) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(url).query))
+
+    source = query(item["source"]["sourceUrl"])
+    assert (source["sr"], source["sp"]) == ("b", "r")
+    assert urlsplit(item["source"]["sourceUrl"]).path.endswith(f"/{pipeline.source}/least/privilege.txt")
+    for target in item["targets"]:
+        assert (query(target["targetUrl"])["sr"], query(target["targetUrl"])["sp"]) == ("b", "rw")
+        assert urlsplit(target["targetUrl"]).path.endswith(
+            f"/{pipeline.target}/{target['language']}/least/privilege.txt"
+        )
+    [french] = [target for target in item["targets"] if target["language"] == "fr"]
+    [glossary] = french["glossaries"]
+    assert glossary["format"] == "TSV"
+    assert (query(glossary["glossaryUrl"])["sr"], query(glossary["glossaryUrl"])["sp"]) == ("b", "r")
+    for url in [item["source"]["sourceUrl"], *(target["targetUrl"] for target in item["targets"])]:
+        expiry = datetime.fromisoformat(query(url)["se"].replace("Z", "+00:00"))
+        assert expiry - utc_now() <= timedelta(hours=24, minutes=1)
+
+
+def test_managed_identity_mode_sends_plain_urls(make_pipeline, azurite, monkeypatch):
+    with make_pipeline(
+        settings={"TRANSLATOR_STORAGE_ACCESS": "managed-identity"},
+        emulator_settings={"storage_connection_string": azurite.connection_string},  # the Translator's own identity
+    ) as pipeline:
+        bodies = spy_on_posts(pipeline, monkeypatch)
+        pipeline.drop("identity.txt", "Plain URLs only.")
+        [message] = pipeline.run_until_announced(1)
+
+    [item] = bodies[0]["inputs"]
+    assert "?" not in item["source"]["sourceUrl"]
+    assert all("?" not in target["targetUrl"] for target in item["targets"])
+    assert message["data"]["status"] == "Succeeded"
+
+
+def test_awkward_names_round_trip_to_outputs_and_messages(pipeline):
+    names = ["with space.txt", "hash#and?query.txt", "percent%41.txt", "ünïcödé/文件.txt"]
+    for name in names:
+        pipeline.drop(name, f"Text of {name}.")
+
+    messages = by_name(pipeline.run_until_announced(len(names)))
+
+    assert sorted(messages) == sorted(names)
+    for name in names:
+        assert messages[name]["data"]["status"] == "Succeeded"
+        assert messages[name]["subject"] == f"{pipeline.source}/{name}"
+        assert pipeline.translated("fr", name).startswith("[fr] ")
