@@ -137,7 +137,24 @@ class Ledger:
         return self.partition(BatchMember, member_partition(batch_id))
 
     def active_jobs(self) -> list[JobRecord]:
-        return self.partition(JobRecord, where="State eq @state", state=JobState.ACTIVE.value)
+        return self.partition(JobRecord)
+
+    def job(self, job_id: str) -> JobRecord | None:
+        """A job, active or finished."""
+        found = self.get(JobRecord, job_id)
+        if found is None:
+            with contextlib.suppress(ResourceNotFoundError):
+                found = JobRecord.from_entity(self._table.get_entity(JobRecord.FINISHED_PARTITION, job_id))
+        return found
+
+    def finish_job(self, job: JobRecord) -> bool:
+        """Move an active job to the finished partition. Inserting the finished record is the claim to announce it:
+        False when another run already did."""
+        job.state = JobState.ANNOUNCED
+        if not self.insert(job):
+            return False
+        self._table.delete_entity(JobRecord.PARTITION, job.key)
+        return True
 
     def latest_version(self, pointer_key: str) -> DocumentRecord | None:
         pointer = self.get(NamePointer, pointer_key)

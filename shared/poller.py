@@ -21,7 +21,6 @@ from shared.records import (
     DocumentState,
     InboxEntry,
     JobRecord,
-    JobState,
     utc_now,
 )
 from shared.services import Services
@@ -91,7 +90,7 @@ class Poller:
         translator, ledger = self.services.translator, self.services.ledger
         wanted = {(member.container, member.name) for member in members}
         for job in translator.list_jobs_created_since(batch.created_at - JOB_LOOKBACK):
-            if ledger.get(JobRecord, job.id) is not None:
+            if ledger.job(job.id) is not None:
                 continue
             sources = {blob_path_of(document.source_url) for document in translator.list_documents(job.id)}
             if {(path.container, path.name) for path in sources if path} == wanted:
@@ -177,10 +176,10 @@ class Poller:
             job_error = ErrorInfo(TARGET_EXISTS, _TARGET_EXISTS_MESSAGE)
         by_source = _documents_by_source(documents)
         announcements = [self._announcement(job, member, by_source, job_error, now) for member in members]
-        job.state, job.completed_at = JobState.ANNOUNCED, now
+        job.completed_at = now
         if status is not None:
             job.status, job.summary = status.status, status.summary
-        if not self.services.ledger.update(job):
+        if not self.services.ledger.finish_job(job):
             logger.info("job %s: already announced by another run", job.key)
             return []
         self._requeue(job, unblocked)

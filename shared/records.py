@@ -182,9 +182,11 @@ def member_partition(batch_id: str) -> str:
 
 @dataclass(kw_only=True)
 class JobRecord(Record):
-    """A translation job the poller watches until it ends and its documents are announced."""
+    """A translation job the poller watches until it ends and its documents are announced. Active jobs live in
+    their own partition, so each tick reads only those, however many jobs have finished before."""
 
     PARTITION = "job"
+    FINISHED_PARTITION = "job-finished"
     key: str
     batch_id: str
     state: JobState
@@ -199,6 +201,12 @@ class JobRecord(Record):
     @property
     def row_key(self) -> str:
         return self.key
+
+    def to_entity(self) -> dict[str, Any]:
+        entity = super().to_entity()
+        if self.state is JobState.ANNOUNCED:
+            entity["PartitionKey"] = self.FINISHED_PARTITION
+        return entity
 
 
 @dataclass(kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from shared.records import DocumentRecord, JobRecord, name_key
+from shared.records import DocumentRecord, name_key
 from shared.services import Services
 
 _JOB_ID = re.compile(r"^[0-9a-fA-F-]{8,64}$")
@@ -20,7 +20,7 @@ def document_view(services: Services, name: str) -> dict[str, Any] | None:
 def job_view(services: Services, job_id: str) -> dict[str, Any] | None:
     if not _JOB_ID.match(job_id):
         return None
-    job = services.ledger.get(JobRecord, job_id)
+    job = services.ledger.job(job_id)
     if job is None:
         return None
     return {
