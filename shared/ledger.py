@@ -151,10 +151,9 @@ class Ledger:
         """Move an active job to the finished partition. Inserting the finished record is the claim to announce it:
         False when another run already did."""
         job.state = JobState.ANNOUNCED
-        if not self.insert(job):
-            return False
-        self._table.delete_entity(JobRecord.PARTITION, job.key)
-        return True
+        claimed = self.insert(job)
+        self._table.delete_entity(JobRecord.PARTITION, job.key)  # also clears a stale active copy left by a re-run
+        return claimed
 
     def latest_version(self, pointer_key: str) -> DocumentRecord | None:
         pointer = self.get(NamePointer, pointer_key)

@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0
 STORAGE_THREADS = 16
 MAX_BACKOFF_SECONDS = 900.0
+MAX_VERSION_HOPS = 5
 _INPUT_INDEX = re.compile(r"inputs\[(\d+)\]")
 
 
@@ -73,21 +74,23 @@ class Submitter:
                 stopped = self._drain(announcements, deadline)
             finally:
                 ledger.release_lease(self.holder)
-            if stopped or not self._claimable():
+            if stopped or not self._next_candidates():
                 return announcements
         return announcements
 
-    def _claimable(self) -> list[InboxEntry]:
+    def _next_candidates(self) -> list[InboxEntry]:
+        """The oldest claimable entries that fit one batch."""
         now = self.clock()
-        return sorted(
+        claimable = sorted(
             (entry for entry in self.services.ledger.inbox() if entry.is_claimable(now)),
             key=lambda entry: entry.received_at,
         )
+        return self._select(claimable)
 
     def _drain(self, announcements: list[Announcement], deadline: float) -> bool:
         """Post batches until the inbox is empty (False) or the Translator pushes back (True)."""
         while time.monotonic() < deadline:
-            candidates = self._select(self._claimable())
+            candidates = self._next_candidates()
             if not candidates:
                 return False
             batch_id = uuid.uuid4().hex
@@ -102,22 +105,36 @@ class Submitter:
         return False
 
     def _select(self, entries: list[InboxEntry]) -> list[InboxEntry]:
-        """The oldest entries that fit the batch limits, one version per blob name."""
+        """Entries that fit the batch limits, one version per blob name, none whose name is still being translated."""
         settings = self.services.settings
         chosen: list[InboxEntry] = []
-        names: set[tuple[str, str]] = set()
+        names: set[tuple[str, str]] = set()  # names taken or deferred: later versions wait for the next batch
         total = 0
         for entry in entries:
             if len(chosen) >= settings.max_batch_documents:
                 break
-            if chosen and total + entry.bytes > settings.max_batch_bytes:
+            name = (entry.container, entry.name)
+            if name in names or (chosen and total + entry.bytes > settings.max_batch_bytes):
                 continue
-            if (entry.container, entry.name) in names:
-                continue  # an older version of the same name waits for the next batch (and is found replaced there)
+            names.add(name)
+            if self._earlier_version_in_a_job(entry):
+                logger.info("document %s: waits until the job of its previous version ends", BlobPath(*name))
+                continue
             chosen.append(entry)
-            names.add((entry.container, entry.name))
             total += entry.bytes
         return chosen
+
+    def _earlier_version_in_a_job(self, entry: InboxEntry) -> bool:
+        """Whether an earlier version of this name is in an unfinished job: both would write the same outputs."""
+        key, hops = entry.replaces, 0
+        while key and hops < MAX_VERSION_HOPS:
+            earlier = self.services.ledger.document(key)
+            if earlier is None or earlier.state is DocumentState.COMPLETED:
+                return False
+            if earlier.state is DocumentState.SUBMITTED:
+                return True
+            key, hops = earlier.replaces, hops + 1  # received or rejected: look further back
+        return False
 
     def _claim(self, entry: InboxEntry, batch_id: str) -> bool:
         entry.claim_id = batch_id

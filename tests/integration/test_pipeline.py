@@ -324,3 +324,18 @@ def test_awkward_names_round_trip_to_outputs_and_messages(pipeline):
         assert messages[name]["data"]["status"] == "Succeeded"
         assert messages[name]["subject"] == f"{pipeline.source}/{name}"
         assert pipeline.translated("fr", name).startswith("[fr] ")
+
+
+def test_a_version_uploaded_while_the_previous_one_translates_waits_for_it(make_pipeline):
+    with make_pipeline(emulator_settings={"chars_per_second": 40.0}) as pipeline:
+        pipeline.drop("draft.txt", "Version one of the draft, long enough to take a moment.")
+        pipeline.drop("draft.txt", "Version two.")
+        assert pipeline.calls("start_translation") == 1  # version two waits: both would write fr/draft.txt
+
+        messages = pipeline.run_until_announced(2, timeout=60)
+
+        assert [message["data"]["status"] for message in messages] == ["Succeeded", "Succeeded"]
+        assert pipeline.calls("start_translation") == 2
+        latest = pipeline.translated("fr", "draft.txt")
+        assert latest.startswith("[fr] ")
+        assert "dŕåft" not in latest  # version two's text, not version one's
