@@ -25,7 +25,7 @@ from shared.records import (
 )
 from shared.services import Services
 from shared.storage import BlobPath, blob_path_of
-from shared.submitter import STORAGE_THREADS, Submitter, backoff_seconds, record_submission, release_claims
+from shared.submitter import STORAGE_THREADS, Submitter, record_submission, release_claims
 from shared.translator import DocumentStatus, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -49,17 +49,18 @@ class Poller:
         """One timer run; safe to re-run, skip or run late. Per-job problems are logged, never raised."""
         deadline = time.monotonic() + self.budget_seconds
         announcements: list[Announcement] = []
-        self._recover_batches()
-        self._release_orphan_claims()
+        batches = self.services.ledger.batches()
+        self._recover_batches(batches)
+        self._release_orphan_claims({batch.key for batch in batches})
         announcements += Submitter(self.services, budget_seconds=self.budget_seconds / 2, clock=self.clock).run()
         announcements += self._poll_due_jobs(deadline)
         return announcements
 
     # ---- interrupted submissions --------------------------------------------------------------------------------
 
-    def _recover_batches(self) -> None:
+    def _recover_batches(self, batches: list[BatchRecord]) -> None:
         now = self.clock()
-        for batch in self.services.ledger.batches():
+        for batch in batches:
             try:
                 self._recover(batch, now)
             except TranslatorError as exc:
@@ -97,10 +98,9 @@ class Poller:
                 return job.id
         return None
 
-    def _release_orphan_claims(self) -> None:
+    def _release_orphan_claims(self, batches: set[str]) -> None:
         """Inbox entries claimed by a batch that never got recorded (the claimer died in between)."""
         ledger, now = self.services.ledger, self.clock()
-        batches = {batch.key for batch in ledger.batches()}
         for entry in ledger.inbox():
             if entry.claim_id and entry.claim_id not in batches and entry.claim_expires and entry.claim_expires <= now:
                 entry.claim_id, entry.claim_expires = None, None
@@ -119,21 +119,29 @@ class Poller:
             self._postpone(due, exc, now)
             return []
         announcements: list[Announcement] = []
-        for job in due:
+        failures: list[Exception] = []
+        for done, job in enumerate(due):
             if time.monotonic() > deadline:
-                logger.warning("poll budget spent; %d jobs wait for the next tick", len(due))
+                logger.warning("poll budget spent; %d jobs wait for the next tick", len(due) - done)
                 break
             try:
                 announcements += self._advance(job, statuses.get(job.key), now)
             except TranslatorError as exc:
                 logger.warning("job %s: not advanced this tick (%s)", job.key, exc)
+            except Exception as exc:  # one job's storage trouble must not lose the other jobs' announcements
+                logger.exception("job %s: not advanced this tick", job.key)
+                failures.append(exc)
+        if failures and len(failures) == len(due) and not announcements:
+            raise failures[0]  # nothing worked: fail the run visibly (nothing is lost by raising)
         return announcements
 
     def _postpone(self, jobs: list[JobRecord], exc: TranslatorError, now: datetime) -> None:
+        """Throttled: honour Retry-After; without it the jobs are simply due again at the next tick."""
         logger.warning("polling %d jobs postponed: %s", len(jobs), exc)
-        for job in jobs:
-            job.next_poll_at = now + timedelta(seconds=backoff_seconds(job.polls + 1, exc.retry_after))
-            self.services.ledger.update(job)
+        if exc.retry_after:
+            for job in jobs:
+                job.next_poll_at = now + timedelta(seconds=exc.retry_after)
+                self.services.ledger.update(job)
 
     def _advance(self, job: JobRecord, status: JobStatus | None, now: datetime) -> list[Announcement]:
         if status is None:  # absent from the multi-id answer: ask once more, directly
@@ -179,11 +187,14 @@ class Poller:
         job.completed_at = now
         if status is not None:
             job.status, job.summary = status.status, status.summary
+        self._requeue(job, unblocked)  # idempotent, so before the claim: a failure here leaves the job to retry
         if not self.services.ledger.finish_job(job):
             logger.info("job %s: already announced by another run", job.key)
             return []
-        self._requeue(job, unblocked)
-        self._record_outcomes(members, announcements)
+        try:  # the job is claimed: from here on its messages must reach the output, whatever else fails
+            self._record_outcomes(members, announcements)
+        except Exception:
+            logger.exception("job %s: announced, but recording the outcomes in the table failed", job.key)
         logger.info("job %s: %s, %d documents announced", job.key, job.status, len(announcements))
         return announcements
 
@@ -244,17 +255,17 @@ class Poller:
         )
 
     def _requeue(self, job: JobRecord, members: list[BatchMember]) -> None:
-        """Documents a failed job never translated through no fault of their own go back to the inbox."""
-        if not members:
-            return
-        logger.warning(
-            "job %s: %d documents were not blocked by an existing output; submitting them again", job.key, len(members)
-        )
+        """Documents a failed job never translated through no fault of their own go back to the inbox. Only those
+        still recorded as in this job: so a re-run, or a racing run, never queues a document twice."""
+        ledger = self.services.ledger
         for member in members:
-            self.services.ledger.insert(InboxEntry(**member.version_fields()))
-        self.services.ledger.merge_all(
-            DocumentRecord, {member.key: {"State": DocumentState.RECEIVED.value} for member in members}
-        )
+            document = ledger.document(member.key)
+            if document is None or document.state is not DocumentState.SUBMITTED or document.job_id != job.key:
+                continue
+            logger.warning("document %s: not blocked by an existing output; submitting it again", member.name)
+            ledger.insert(InboxEntry(**member.version_fields()))
+            document.state = DocumentState.RECEIVED
+            ledger.update(document)
 
     def _record_outcomes(self, members: list[BatchMember], announcements: list[Announcement]) -> None:
         changes = {}
