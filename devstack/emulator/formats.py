@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from devstack.emulator.office import PRESENTATION, SPREADSHEET, WORD, OfficePackage, TextLayout
 from devstack.emulator.text_codec import decode_text
 
 Rebuild = Callable[[Sequence[str]], bytes]
@@ -147,6 +148,14 @@ def _delimited_extractor(delimiter: str) -> Callable[[bytes, str], ExtractedDocu
     return extract
 
 
+def _office_extractor(layout: TextLayout) -> Callable[[bytes, str], ExtractedDocument]:
+    def extract(data: bytes, name: str) -> ExtractedDocument:
+        package = OfficePackage(data, name, layout)
+        return ExtractedDocument(package.segments, package.write)
+
+    return extract
+
+
 DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
     DocumentFormat("PlainText", (".txt",), ("text/plain",), _extract_plain_text),
     DocumentFormat("HtmlFile", (".html", ".htm"), ("text/html",), _extract_html),
@@ -158,6 +167,24 @@ DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
     ),
     DocumentFormat("CommaSeparatedValues", (".csv",), ("text/csv",), _delimited_extractor(",")),
     DocumentFormat("TabSeparatedValues", (".tsv", ".tab"), ("text/tab-separated-values",), _delimited_extractor("\t")),
+    DocumentFormat(
+        "OpenXmlWord",
+        (".docx",),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+        _office_extractor(WORD),
+    ),
+    DocumentFormat(
+        "OpenXmlPresentation",
+        (".pptx",),
+        ("application/vnd.openxmlformats-officedocument.presentationml.presentation",),
+        _office_extractor(PRESENTATION),
+    ),
+    DocumentFormat(
+        "OpenXmlSpreadsheet",
+        (".xlsx",),
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+        _office_extractor(SPREADSHEET),
+    ),
 )
 
 GLOSSARY_FORMATS_WIRE: tuple[dict[str, Any], ...] = (

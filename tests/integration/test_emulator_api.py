@@ -97,6 +97,9 @@ def test_formats_list_exactly_what_is_handled(api: TranslatorApi):
         "Markdown",
         "CommaSeparatedValues",
         "TabSeparatedValues",
+        "OpenXmlWord",
+        "OpenXmlPresentation",
+        "OpenXmlSpreadsheet",
     }
     assert all(f["fileExtensions"] and f["contentTypes"] for f in documents)
     glossaries = api.call("GET", "/document/formats", params={"type": "glossary"}).json()["value"]

@@ -11,6 +11,14 @@ from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.support.emulator import RunningEmulator, serve_emulator
+from tests.support.office_documents import (
+    build_docx,
+    build_pptx,
+    build_xlsx,
+    docx_structure,
+    pptx_structure,
+    xlsx_cells,
+)
 from tests.support.storage import TestStorage
 
 API_VERSIONS = ["2024-05-01", "2026-03-01"]
@@ -152,3 +160,30 @@ def test_validation_failure_and_missing_job_raise_client_errors(emulator, storag
     assert error.value.error.code == "TargetFileAlreadyExists"
     with pytest.raises(ResourceNotFoundError):
         client.get_translation_status("00000000-0000-0000-0000-000000000000")
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_office_folder_is_translated_and_a_corrupt_file_fails_alone(
+    emulator: RunningEmulator, storage: TestStorage, api_version: str
+):
+    src, tgt = storage.new_container("office"), storage.new_container("office-out")
+    storage.upload(src, "report.docx", build_docx())
+    storage.upload(src, "deck.pptx", build_pptx())
+    storage.upload(src, "sales.xlsx", build_xlsx())
+    storage.upload(src, "broken.docx", b"PK\x03\x04 truncated")
+    client = client_for(emulator, api_version)
+
+    poller = client.begin_translation(storage.container_sas_url(src, "rl"), storage.container_sas_url(tgt, "rwl"), "de")
+    documents = {d.source_document_url.rsplit("/", 1)[1]: d for d in poller.result()}
+
+    assert poller.status() == "Succeeded"
+    assert {name: d.status for name, d in documents.items()} == {
+        "report.docx": "Succeeded",
+        "deck.pptx": "Succeeded",
+        "sales.xlsx": "Succeeded",
+        "broken.docx": "Failed",
+    }
+    assert documents["broken.docx"].error.code == "InvalidDocument"
+    assert docx_structure(storage.download(tgt, "report.docx"))["header"].startswith("[de] ")
+    assert pptx_structure(storage.download(tgt, "deck.pptx"))["notes"].startswith("[de] ")
+    assert xlsx_cells(storage.download(tgt, "sales.xlsx"))["values"][("Notes", "A1")].startswith("[de] ")

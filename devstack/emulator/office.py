@@ -1,0 +1,178 @@
+"""Office Open XML documents (docx, pptx, xlsx): translate the text, keep every other byte of the package.
+
+Lower-level OOXML handling (zipfile + lxml) rather than python-docx / python-pptx / openpyxl, where they fall short:
+python-docx has no API for footnotes, endnotes or text boxes; openpyxl rebuilds a workbook on save and drops its
+charts and images; python-pptx would reach every text frame, but one path that rewrites only the text-bearing XML
+parts serves all three formats and leaves every other part byte-for-byte as it was. The tests build and check
+documents with those libraries.
+
+A paragraph split into runs (formatting changes, spell-check marks, fields) is translated as one sentence, so a
+glossary term spanning runs still applies; the translation is then shared out over the same runs in proportion to
+their original lengths, cut at word boundaries, so the count of paragraphs, runs and cells never changes.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lxml import etree
+
+from devstack.emulator.errors import DocumentFailure
+
+_CONTENT_TYPES = "[Content_Types].xml"
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_X = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # what an encrypted Office file is wrapped in
+
+_WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+_PRESENTATION = "application/vnd.openxmlformats-officedocument.presentationml."
+_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """Where text lives in one kind of package: the parts, the paragraph element, the text element."""
+
+    main_content_types: tuple[str, ...]  # one of these must be present, or the file is not this format
+    text_content_types: tuple[str, ...]
+    paragraphs: tuple[str, ...]
+    text: str
+    skip_inside: tuple[str, ...] = ()  # text under these elements is not content (e.g. phonetic guides)
+
+
+WORD = TextLayout(
+    main_content_types=(_WORD + "document.main+xml", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+    text_content_types=(
+        _WORD + "document.main+xml",
+        _WORD + "header+xml",
+        _WORD + "footer+xml",
+        _WORD + "footnotes+xml",
+        _WORD + "endnotes+xml",
+    ),
+    paragraphs=(_W + "p",),
+    text=_W + "t",
+)
+PRESENTATION = TextLayout(
+    main_content_types=(_PRESENTATION + "presentation.main+xml",),
+    text_content_types=(_PRESENTATION + "slide+xml", _PRESENTATION + "notesSlide+xml"),
+    paragraphs=(_A + "p",),
+    text=_A + "t",
+)
+SPREADSHEET = TextLayout(
+    main_content_types=(_SHEET + "sheet.main+xml",),
+    # Shared strings hold the workbook's string cells; inline strings sit in the worksheets. Numbers, dates,
+    # formulas (and their cached results), styles and sheet names are elsewhere and never touched.
+    text_content_types=(_SHEET + "sharedStrings+xml", _SHEET + "worksheet+xml"),
+    paragraphs=(_X + "si", _X + "is"),
+    text=_X + "t",
+    skip_inside=(_X + "rPh",),
+)
+
+
+@dataclass
+class _Paragraph:
+    texts: list[etree._Element]
+    lengths: list[int]
+
+
+class OfficePackage:
+    """A parsed package: its text paragraphs as segments, and a writer for a translated copy."""
+
+    def __init__(self, data: bytes, name: str, layout: TextLayout) -> None:
+        kind = name.rsplit(".", 1)[-1]
+        if data.startswith(OLE_SIGNATURE):
+            raise DocumentFailure(
+                "UnsupportedDocument", f"'{name}' is password-protected or encrypted; remove the protection first."
+            )
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            types = etree.fromstring(self._zip.read(_CONTENT_TYPES))
+            parts = {
+                item.get("PartName", "").lstrip("/"): item.get("ContentType", "")
+                for item in types.iter(_CT + "Override")
+            }
+            if not any(content_type in layout.main_content_types for content_type in parts.values()):
+                raise DocumentFailure("InvalidDocument", f"'{name}' is a zip package but not a .{kind} document.")
+            self._trees = {
+                part: etree.fromstring(self._zip.read(part), etree.XMLParser(resolve_entities=False, huge_tree=True))
+                for part, content_type in parts.items()
+                if content_type in layout.text_content_types and part in self._zip.NameToInfo
+            }
+        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, EOFError, ValueError) as exc:
+            raise DocumentFailure("InvalidDocument", f"'{name}' is corrupt or not a valid .{kind} file.") from exc
+        self._paragraphs = [
+            paragraph for tree in self._trees.values() for paragraph in _paragraphs(tree, layout) if paragraph.texts
+        ]
+        self.segments = ["".join(text.text or "" for text in paragraph.texts) for paragraph in self._paragraphs]
+
+    def write(self, translated: Sequence[str]) -> bytes:
+        for paragraph, text in zip(self._paragraphs, translated, strict=True):
+            for element, share in zip(paragraph.texts, distribute(text, paragraph.lengths), strict=True):
+                element.text = share
+                if share != share.strip():
+                    element.set(_XML_SPACE, "preserve")
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for info in self._zip.infolist():
+                tree = self._trees.get(info.filename)
+                if tree is None:
+                    target.writestr(info, self._zip.read(info))
+                else:
+                    xml = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
+                    target.writestr(info, xml, compress_type=zipfile.ZIP_DEFLATED)
+        return out.getvalue()
+
+
+def _paragraphs(tree: etree._Element, layout: TextLayout) -> list[_Paragraph]:
+    """Each paragraph element with its own text elements (not those of paragraphs nested in it, e.g. text boxes)."""
+    found = []
+    for paragraph in tree.iter(*layout.paragraphs):
+        texts = [
+            text
+            for text in paragraph.iter(layout.text)
+            if next(text.iterancestors(*layout.paragraphs), None) is paragraph
+            and not (layout.skip_inside and any(True for _ in text.iterancestors(*layout.skip_inside)))
+        ]
+        found.append(_Paragraph(texts, [len(text.text or "") for text in texts]))
+    return found
+
+
+def distribute(text: str, lengths: Sequence[int]) -> list[str]:
+    """Share `text` over runs in proportion to their original lengths, cutting at spaces; empty runs stay empty."""
+    if len(lengths) == 1:
+        return [text]
+    total = sum(lengths)
+    if total == 0:
+        return [text] + [""] * (len(lengths) - 1)
+    shares, start, consumed = [], 0, 0
+    last_filled = max(index for index, length in enumerate(lengths) if length)
+    for index, length in enumerate(lengths):
+        if length == 0:
+            shares.append("")
+            continue
+        if index == last_filled:
+            shares.append(text[start:])
+            start = len(text)
+            continue
+        consumed += length
+        cut = _word_boundary(text, round(len(text) * consumed / total), start)
+        shares.append(text[start:cut])
+        start = cut
+    return shares
+
+
+def _word_boundary(text: str, ideal: int, floor: int) -> int:
+    """The cut nearest `ideal` just after a space (never before `floor`); `ideal` itself if there is no space near."""
+    ideal = max(floor, min(ideal, len(text)))
+    window = max(8, len(text) // 10)
+    for offset in range(window + 1):
+        for cut in (ideal + offset, ideal - offset):
+            if floor < cut < len(text) and text[cut - 1] == " ":
+                return cut
+    return ideal

@@ -1,0 +1,149 @@
+"""docx, pptx and xlsx: text translated, structure (paragraphs, runs, cells, slides, sheets) and non-text untouched."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from devstack.emulator.engine import PseudoEngine, TextTranslator
+from devstack.emulator.errors import DocumentFailure
+from devstack.emulator.formats import format_for
+from devstack.emulator.glossaries import Glossary
+from devstack.emulator.office import distribute
+from tests.support.office_documents import (
+    build_docx,
+    build_pptx,
+    build_xlsx,
+    docx_structure,
+    footnotes_xml,
+    pptx_structure,
+    xlsx_cells,
+)
+
+GLOSSARY = Glossary({"Contoso": "CONTOSO-FR"})
+
+
+def translate(data: bytes, name: str, glossary: Glossary | None = None) -> bytes:
+    extracted = format_for(name).extract(data, name)
+    translator = TextTranslator(PseudoEngine(), source=None, target="fr", glossary=glossary)
+    return extracted.rebuild(translator.translate(extracted.segments))
+
+
+def shape(structure):
+    """The structure with texts blanked: what must be identical before and after."""
+    if isinstance(structure, dict):
+        return {key: shape(value) for key, value in structure.items()}
+    if isinstance(structure, list | tuple):
+        return type(structure)(shape(item) for item in structure)
+    return "" if isinstance(structure, str) else structure
+
+
+def test_docx_keeps_paragraphs_runs_formatting_tables_headers_and_footers():
+    original = build_docx()
+    translated = translate(original, "report.docx", GLOSSARY)
+
+    before, after = docx_structure(original), docx_structure(translated)
+    assert shape(after) == shape(before)  # same paragraphs, runs (with bold/italic), cells
+    texts = ["".join(text for text, _, _ in runs) for runs in after["paragraphs"]]
+    assert texts[0].startswith("[fr] ")
+    assert "CONTOSO-FR" in texts[1]  # the glossary term spans the bold and the italic run
+    assert "1,250" in texts[1]
+    assert "12" in texts[1]
+    assert all(cell.startswith("[fr] ") for cell in after["cells"])
+    assert after["header"].startswith("[fr] ")
+    assert after["footer"].startswith("[fr] ")
+
+
+def test_docx_footnotes_are_translated():
+    translated = translate(build_docx(), "report.docx")
+    assert "[fr] Šöûŕçé" in footnotes_xml(translated)
+
+
+def test_docx_leaves_every_part_without_text_untouched():
+    original = build_docx()
+    translated = translate(original, "report.docx")
+    before, after = zipfile.ZipFile(io.BytesIO(original)), zipfile.ZipFile(io.BytesIO(translated))
+    assert before.namelist() == after.namelist()
+    changed = {name for name in before.namelist() if before.read(name) != after.read(name)}
+    text_parts = {"word/document.xml", "word/header1.xml", "word/header2.xml", "word/footer1.xml", "word/footnotes.xml"}
+    assert "word/document.xml" in changed
+    assert "word/footnotes.xml" in changed
+    assert changed <= text_parts
+    assert "word/styles.xml" not in changed
+    assert "[Content_Types].xml" not in changed
+
+
+def test_pptx_keeps_slides_frames_runs_tables_groups_and_notes():
+    original = build_pptx()
+    translated = translate(original, "deck.pptx", GLOSSARY)
+
+    before, after = pptx_structure(original), pptx_structure(translated)
+    assert shape(after) == shape(before)
+    title, body = after["frames"][0], after["frames"][1]
+    assert title[0][0][0].startswith("[fr] ")
+    body_text = "".join(text for text, _ in body[0])
+    assert "CONTOSO-FR" in body_text
+    assert "15" in body_text
+    assert body[0][0][1] is True  # the first run is still bold
+    assert all(cell.startswith("[fr] ") for cell in after["frames"][2])
+    assert after["frames"][3][0].startswith("[fr] ")
+    assert after["notes"].startswith("[fr] ")
+
+
+def test_xlsx_translates_strings_only():
+    original = build_xlsx()
+    translated = translate(original, "sales.xlsx")
+
+    before, after = xlsx_cells(original), xlsx_cells(translated)
+    assert after["sheets"] == ["Sales 2026", "Notes"]
+    assert after["bold"] is True
+    assert after["number_formats"] == before["number_formats"]
+    for key, value in before["values"].items():
+        if isinstance(value, str) and not value.startswith("="):
+            assert after["values"][key].startswith("[fr] "), key
+        else:
+            assert after["values"][key] == value, key  # numbers, dates and formulas unchanged
+
+
+@pytest.mark.parametrize("name", ["report.docx", "deck.pptx", "sales.xlsx"])
+def test_corrupt_files_fail_the_document_with_invalid_document(name):
+    with pytest.raises(DocumentFailure) as caught:
+        format_for(name).extract(b"PK\x03\x04 but then garbage", name)
+    assert caught.value.detail.inner_code == "InvalidDocument"
+
+
+def test_a_package_of_another_kind_is_invalid():
+    with pytest.raises(DocumentFailure) as caught:
+        format_for("sales.xlsx").extract(build_docx(), "sales.xlsx")
+    assert caught.value.detail.inner_code == "InvalidDocument"
+    assert "not a .xlsx document" in caught.value.detail.message
+
+
+def test_encrypted_files_are_unsupported():
+    encrypted = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+    with pytest.raises(DocumentFailure) as caught:
+        format_for("secret.docx").extract(encrypted, "secret.docx")
+    assert caught.value.detail.inner_code == "UnsupportedDocument"
+
+
+@pytest.mark.parametrize(
+    ("text", "lengths", "expected"),
+    [
+        ("[fr] Çöñtöšö šéļļš", [3, 10], ["[fr] ", "Çöñtöšö šéļļš"]),
+        ("aaaa bbbb cccc dddd", [5, 5, 9], ["aaaa ", "bbbb ", "cccc dddd"]),
+        ("one two three", [5], ["one two three"]),
+        ("one two three", [0, 4, 0], ["", "one two three", ""]),
+        ("abc", [0, 0], ["abc", ""]),
+    ],
+)
+def test_distribute_over_runs(text, lengths, expected):
+    assert distribute(text, lengths) == expected
+
+
+def test_distribute_keeps_every_character_and_the_run_count():
+    text = "[fr] Thé qûîçķ bŕöŵñ föx ĵûmpš övéŕ thé ļåžý döĝ"
+    shares = distribute(text, [4, 6, 12, 1, 20])
+    assert "".join(shares) == text
+    assert len(shares) == 5
