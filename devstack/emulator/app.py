@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -37,6 +38,7 @@ from devstack.emulator.errors import (
 )
 from devstack.emulator.formats import DOCUMENT_FORMATS, GLOSSARY_FORMATS_WIRE
 from devstack.emulator.jobs import Job, JobStore
+from devstack.emulator.journal import JobJournal
 from devstack.emulator.listing import ListQuery, parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
 from devstack.emulator.redaction import install_sas_redaction
@@ -54,7 +56,7 @@ _COGNITIVE_SERVICES_AUDIENCE = "https://cognitiveservices.azure.com"
 
 def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastAPI:
     install_sas_redaction()
-    store = JobStore()
+    store = JobStore(JobJournal(Path(config.state_dir)) if config.state_dir else None)
     runner = JobRunner(
         store,
         BlobGateway(config.storage_connection_string),
@@ -68,8 +70,10 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runner.resume()
         yield
         runner.shutdown()
+        store.close()
 
     app = FastAPI(title="Document Translation emulator", lifespan=lifespan, docs_url=None, redoc_url=None)
 

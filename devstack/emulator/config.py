@@ -25,6 +25,7 @@ class EmulatorConfig:
     latency_ms: int = 0
     chars_per_second: float = 0.0
     seed: int | None = None
+    state_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -51,6 +52,7 @@ _FLAGS: tuple[tuple[str, type, str], ...] = (
     ("latency_ms", int, "delay added to every API call"),
     ("chars_per_second", float, "simulated translation speed; 0 is as fast as possible"),
     ("seed", int, "random seed for fault injection"),
+    ("state_dir", str, "keep jobs and document statuses in SQLite here, so a restart loses nothing"),
 )
 
 

@@ -8,11 +8,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devstack.emulator.blobs import BlobLocation
 from devstack.emulator.errors import ErrorDetail
 from devstack.emulator.glossaries import Glossary
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from devstack.emulator.journal import JobJournal
 
 
 class Status(StrEnum):
@@ -109,6 +114,7 @@ class Job:
     sources: list[SourceDocument] = field(default_factory=list)
     documents: list[DocumentRecord] = field(default_factory=list)
     glossary_cache: dict[str, Glossary] = field(default_factory=dict)
+    resumed: bool = False  # loaded from --state-dir after a restart
 
     def set_sources(self, sources: list[SourceDocument]) -> None:
         self.sources = sources
@@ -147,15 +153,28 @@ def new_id() -> str:
 
 
 class JobStore:
-    """Thread-safe in-memory job table; every mutation of a job or its documents happens under its lock."""
+    """Thread-safe job table; every mutation of a job or its documents happens under its lock and, with a journal
+    (`--state-dir`), is written there before the lock is released."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal: JobJournal | None = None) -> None:
         self.lock = threading.RLock()
-        self._jobs: dict[str, Job] = {}
+        self._journal = journal
+        self._jobs: dict[str, Job] = {job.id: job for job in journal.load()} if journal else {}
 
     def add(self, job: Job) -> None:
         with self.lock:
             self._jobs[job.id] = job
+            if self._journal:
+                self._journal.add(job)
+
+    def persist(self, job: Job, records: Iterable[DocumentRecord] = ()) -> None:
+        """Record a change to `job` and to `records` (call under the lock, after changing them)."""
+        if self._journal:
+            self._journal.save(job, records)
+
+    def close(self) -> None:
+        if self._journal:
+            self._journal.close()
 
     def get(self, job_id: str) -> Job | None:
         with self.lock:

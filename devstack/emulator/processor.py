@@ -75,6 +75,28 @@ class JobRunner:
         self.counters = TranslationCounters()
         self._stopping = threading.Event()
 
+    def resume(self) -> None:
+        """Carry on with the unfinished jobs loaded from --state-dir: documents that were running start again."""
+        for job in self._store.all():
+            if job.status.is_terminal:
+                continue
+            with self._store.lock:
+                interrupted = [record for record in job.documents if record.status is Status.RUNNING]
+                for record in interrupted:
+                    record.status = Status.NOT_STARTED
+                if job.status is Status.CANCELLING:
+                    for record in job.documents:
+                        if not record.status.is_terminal:
+                            record.status, record.last_action = Status.CANCELLED, utc_now()
+                self._store.persist(job, job.documents)
+                self._finish_if_done(job)
+            logger.info("job %s resumed after a restart (%s)", job.id, job.status.value)
+            if job.status is Status.NOT_STARTED:
+                self._pool.submit(self._start, job)  # its targets may not have been checked yet
+            elif not job.status.is_terminal:
+                for source in job.sources:
+                    self._pool.submit(self._process_source, job, source)
+
     def shutdown(self) -> None:
         """Stop: queued work is dropped and a simulated slow translation ends early without writing its output."""
         self._stopping.set()
@@ -206,13 +228,15 @@ class JobRunner:
 
     def _process_source(self, job: Job, source: SourceDocument) -> None:
         with self._store.lock:
-            if job.status in (Status.CANCELLING, Status.CANCELLED):
+            pending = [(record, target) for record, target in source.translations if not record.status.is_terminal]
+            if job.status in (Status.CANCELLING, Status.CANCELLED) or not pending or self._stopping.is_set():
                 return
             now = utc_now()
-            for record, _ in source.translations:
+            for record, _ in pending:
                 record.status, record.last_action = Status.RUNNING, now
             if job.status is Status.NOT_STARTED:
                 job.status, job.last_action = Status.RUNNING, now
+            self._store.persist(job, [record for record, _ in pending])
         try:
             extracted, content_type, characters = self._read_source(source)
         except DocumentFailure as failure:
@@ -222,15 +246,19 @@ class JobRunner:
             logger.exception("job %s: reading %s failed", job.id, source.location.public_url)
             self._record_failures(job, source, _internal_error())
             return
-        for record, target in source.translations:
+        for record, target in pending:
             if job.status is Status.CANCELLING:
                 self._update(job, record, Status.CANCELLED)
                 continue
             try:
                 self._translate_to(job, source, record, target, extracted, content_type, characters)
+            except _Interrupted:
+                return  # shutting down: the record stays Running in --state-dir and is resumed after a restart
             except DocumentFailure as failure:
-                self._update(job, record, Status.FAILED, error=failure.detail)
-                continue
+                if not (job.resumed and failure.detail.inner_code == "TargetFileAlreadyExists"):
+                    self._update(job, record, Status.FAILED, error=failure.detail)
+                    continue
+                logger.info("job %s: %s was written before the restart", job.id, record.target.public_url)
             except Exception:
                 logger.exception("job %s: translating document %s failed", job.id, record.id)
                 self._update(job, record, Status.FAILED, error=_internal_error())
@@ -284,7 +312,7 @@ class JobRunner:
         )
         output = extracted.rebuild(translator.translate(extracted.segments))
         if self._chars_per_second > 0 and self._stopping.wait(characters / self._chars_per_second):
-            raise DocumentFailure("ServiceTemporaryUnavailable", "The emulator shut down during the translation.")
+            raise _Interrupted
         try:
             self._gateway.write_new(record.target, output, content_type=content_type)
         except StorageAccessDenied as exc:
@@ -332,6 +360,7 @@ class JobRunner:
             record.characters_charged = characters
             record.progress = 1.0 if status is Status.SUCCEEDED else record.progress
             self._finish_if_done(job)
+            self._store.persist(job, [record])
 
     def _record_failures(self, job: Job, source: SourceDocument, error: ErrorDetail) -> None:
         for record, _ in source.translations:
@@ -348,6 +377,7 @@ class JobRunner:
         else:
             job.status = Status.SUCCEEDED
         job.last_action = utc_now()
+        self._store.persist(job)
         logger.info("job %s finished: %s", job.id, job.status.value)
 
     def _end_validation_failed(self, job: Job, failure: JobValidationFailure) -> None:
@@ -355,6 +385,7 @@ class JobRunner:
         for record in job.documents:  # each document carries the job's reason, for per-document consumers
             if not record.status.is_terminal:
                 record.status, record.last_action, record.error = Status.FAILED, job.last_action, failure.detail
+        self._store.persist(job, job.documents)
         logger.info("job %s validation failed: %s", job.id, failure.detail.inner_code)
 
     def cancel(self, job: Job) -> None:
@@ -370,7 +401,12 @@ class JobRunner:
             for record in job.documents:
                 if record.status is Status.NOT_STARTED:
                     record.status, record.last_action = Status.CANCELLED, job.last_action
+            self._store.persist(job, job.documents)
             self._finish_if_done(job)
+
+
+class _Interrupted(Exception):
+    """The emulator is shutting down in the middle of a document."""
 
 
 def _source_access_denied(location: BlobLocation) -> JobValidationFailure:
