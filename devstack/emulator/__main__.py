@@ -7,6 +7,7 @@ import logging
 import uvicorn
 
 from devstack.emulator.app import create_app
+from devstack.emulator.argos import EngineUnavailable
 from devstack.emulator.config import parse_config
 
 
@@ -22,7 +23,11 @@ def main() -> None:
         config.engine,
         config.workers,
     )
-    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning")
+    try:
+        app = create_app(config)
+    except EngineUnavailable as exc:
+        raise SystemExit(f"error: {exc}") from None
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
 
 
 if __name__ == "__main__":

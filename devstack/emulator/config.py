@@ -44,7 +44,7 @@ _FLAGS: tuple[tuple[str, type, str], ...] = (
     ("port", int, "port to listen on"),
     ("key", str, "the Ocp-Apim-Subscription-Key callers must send"),
     ("workers", int, "documents translated at once"),
-    ("engine", str, "translation engine (pseudo)"),
+    ("engine", str, "translation engine: pseudo, or argos (installed Argos Translate packages)"),
     ("storage_connection_string", str, "storage identity used for plain URLs without SAS (managed-identity mode)"),
     ("throttle_rate", float, "fraction of API calls answered 429 RequestRateTooHigh"),
     ("retry_after", float, "Retry-After seconds on 429 answers; 0 leaves the header out"),
