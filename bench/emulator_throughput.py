@@ -6,56 +6,21 @@ Run: `.venv/bin/python -m bench.emulator_throughput [N]`. Starts its own Azurite
 from __future__ import annotations
 
 import platform
-import subprocess
 import sys
-import time
 
-import requests
 from azure.storage.blob import BlobServiceClient
 
-from devstack.azurite import REPO_ROOT, container_sas_url, free_port, running_azurite, wait_for_port
-
-KEY = "bench-key"
+from bench.common import emulator_process, run_folder_job
+from devstack.azurite import running_azurite
 
 
 def measure(blob_url: str, service: BlobServiceClient, source: str, documents: int, workers: int) -> float:
-    """Seconds from POST to Succeeded for one Folder batch of `documents` files, with `workers` workers."""
-    port = free_port()
-    emulator = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-        [sys.executable, "-m", "devstack.emulator", "--port", str(port), "--key", KEY, "--workers", str(workers)],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port("127.0.0.1", port)
-        target = f"out-{workers}-{time.monotonic_ns()}"
-        service.create_container(target)
-        api = f"http://127.0.0.1:{port}/translator/document/batches"
-        headers = {"Ocp-Apim-Subscription-Key": KEY}
-        body = {
-            "inputs": [
-                {
-                    "source": {"sourceUrl": container_sas_url(blob_url, source, "rl")},
-                    "targets": [{"targetUrl": container_sas_url(blob_url, target, "rwl"), "language": "fr"}],
-                }
-            ]
-        }
-        started = time.perf_counter()
-        response = requests.post(api, params={"api-version": "2024-05-01"}, json=body, headers=headers, timeout=60)
-        response.raise_for_status()
-        status_url = response.headers["Operation-Location"]
-        while True:
-            status = requests.get(status_url, headers=headers, timeout=30).json()
-            if status["status"] in ("Succeeded", "Failed", "ValidationFailed", "Cancelled"):
-                break
-            time.sleep(0.02)
-        elapsed = time.perf_counter() - started
-        assert status["summary"]["success"] == documents, status
-        return elapsed
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=15)
+    target = f"out-{workers}"
+    service.create_container(target)
+    with emulator_process(workers=workers) as emulator:
+        seconds, status = run_folder_job(emulator, blob_url, source, target)
+    assert status["summary"]["success"] == documents, status
+    return seconds
 
 
 def main(documents: int = 200) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from azure.core.exceptions import (
@@ -21,6 +22,8 @@ from azure.core.exceptions import (
 from azure.storage.blob import BlobClient, BlobServiceClient, ContainerClient, ContentSettings
 
 from devstack.emulator.errors import DocumentFailure
+
+TRANSFER_CHUNK = 4 * 1024 * 1024
 
 
 class StorageAccessDenied(Exception):
@@ -116,7 +119,14 @@ class BlobGateway:
         return self._identity
 
     def _blob(self, location: BlobLocation) -> BlobClient:
-        return BlobClient.from_blob_url(location.url(), credential=self._credential(location))
+        return BlobClient.from_blob_url(
+            location.url(),
+            credential=self._credential(location),
+            max_single_put_size=TRANSFER_CHUNK,  # bounded memory: large documents move in 4 MB pieces
+            max_block_size=TRANSFER_CHUNK,
+            max_single_get_size=TRANSFER_CHUNK,
+            max_chunk_get_size=TRANSFER_CHUNK,
+        )
 
     def _container(self, location: BlobLocation) -> ContainerClient:
         container_url = f"{location.account_url}/{quote(location.container)}"
@@ -141,16 +151,21 @@ class BlobGateway:
                 if relative.endswith(suffix):
                     yield SourceBlob(location.child(relative), relative, item.size)
 
+    def download_to(self, location: BlobLocation, out: BinaryIO) -> int:
+        """Stream the blob into `out` in chunks; returns its size."""
+        with _mapped_errors():
+            return self._blob(location).download_blob().readinto(out)
+
     def read(self, location: BlobLocation) -> bytes:
         with _mapped_errors():
             return self._blob(location).download_blob().readall()
 
-    def write_new(self, location: BlobLocation, data: bytes, *, content_type: str) -> None:
-        """Create the blob; an existing one is never overwritten."""
+    def write_new(self, location: BlobLocation, data: BinaryIO, *, length: int, content_type: str) -> None:
+        """Create the blob from a file, uploaded in blocks; an existing one is never overwritten."""
         try:
             with _mapped_errors():
                 self._blob(location).upload_blob(
-                    data, overwrite=False, content_settings=ContentSettings(content_type=content_type)
+                    data, length=length, overwrite=False, content_settings=ContentSettings(content_type=content_type)
                 )
         except ResourceExistsError as exc:
             raise DocumentFailure(

@@ -1,7 +1,8 @@
 """Document formats the emulator translates, each keeping the document's structure: only text content changes.
 
-A handler splits a document into translatable segments once; `rebuild` puts translated segments back in place,
-so one read and one parse serve every target language.
+A handler splits a document into translatable segments once; `rebuild` writes the document with translated segments
+in place to an output file, so one read and one parse serve every target language. Documents come and go as files
+(spooled to disk when large), never as whole copies in memory beyond what a format's parser needs.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from devstack.emulator.office import PRESENTATION, SPREADSHEET, WORD, OfficePackage, TextLayout
 from devstack.emulator.text_codec import decode_text
 
-Rebuild = Callable[[Sequence[str]], bytes]
+Rebuild = Callable[[Sequence[str], BinaryIO], None]
+Extract = Callable[[BinaryIO, str], "ExtractedDocument"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class DocumentFormat:
     name: str
     extensions: tuple[str, ...]
     content_types: tuple[str, ...]
-    extract: Callable[[bytes, str], ExtractedDocument] = field(repr=False)
+    extract: Extract = field(repr=False)
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -43,15 +45,15 @@ class DocumentFormat:
         }
 
 
-def _extract_plain_text(data: bytes, name: str) -> ExtractedDocument:
+def _extract_plain_text(source: BinaryIO, name: str) -> ExtractedDocument:
     """Each line is a segment; line endings are kept exactly."""
-    text, encoding = decode_text(data, name=name)
+    text, encoding = decode_text(source.read(), name=name)
     lines = text.splitlines(keepends=True)
     bodies = [line.rstrip("\r\n") for line in lines]
     endings = [line[len(body) :] for line, body in zip(lines, bodies, strict=True)]
 
-    def rebuild(translated: Sequence[str]) -> bytes:
-        return encoding.encode("".join(t + e for t, e in zip(translated, endings, strict=True)))
+    def rebuild(translated: Sequence[str], out: BinaryIO) -> None:
+        out.write(encoding.encode("".join(t + e for t, e in zip(translated, endings, strict=True))))
 
     return ExtractedDocument(bodies, rebuild)
 
@@ -63,8 +65,8 @@ _MD_BLOCK_MARKER = re.compile(r"^(?:\s*(?:#{1,6}\s+|>\s?|[-*+]\s+(?:\[[ xX]\]\s+
 _MD_INLINE = re.compile(r"`[^`]*`|\]\([^)]*\)|!?\[|\]|<[^>\s]+>|\*\*|__|[*_~|]")
 
 
-def _extract_markdown(data: bytes, name: str) -> ExtractedDocument:
-    text, encoding = decode_text(data, name=name)
+def _extract_markdown(source: BinaryIO, name: str) -> ExtractedDocument:
+    text, encoding = decode_text(source.read(), name=name)
     pieces: list[str | int] = []
     segments: list[str] = []
     in_fence = False
@@ -91,8 +93,8 @@ _HTML_MARKUP = re.compile(
 )
 
 
-def _extract_html(data: bytes, name: str) -> ExtractedDocument:
-    text, encoding = decode_text(data, name=name)
+def _extract_html(source: BinaryIO, name: str) -> ExtractedDocument:
+    text, encoding = decode_text(source.read(), name=name)
     pieces: list[str | int] = []
     segments: list[str] = []
     _split_kept_markup(text, _HTML_MARKUP, 0, pieces, segments)
@@ -116,23 +118,23 @@ def _split_kept_markup(
 
 
 def _piece_rebuilder(pieces: list[str | int], encode: Callable[[str], bytes]) -> Rebuild:
-    def rebuild(translated: Sequence[str]) -> bytes:
-        return encode("".join(translated[p] if isinstance(p, int) else p for p in pieces))
+    def rebuild(translated: Sequence[str], out: BinaryIO) -> None:
+        out.write(encode("".join(translated[p] if isinstance(p, int) else p for p in pieces)))
 
     return rebuild
 
 
-def _delimited_extractor(delimiter: str) -> Callable[[bytes, str], ExtractedDocument]:
+def _delimited_extractor(delimiter: str) -> Extract:
     """Each cell is a segment; rows, columns, delimiter and line terminator are kept."""
 
-    def extract(data: bytes, name: str) -> ExtractedDocument:
-        text, encoding = decode_text(data, name=name)
+    def extract(source: BinaryIO, name: str) -> ExtractedDocument:
+        text, encoding = decode_text(source.read(), name=name)
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         terminator = "\r\n" if "\r\n" in text else "\n"
         trailing_newline = text.endswith(("\n", "\r"))
         segments = [cell for row in rows for cell in row]
 
-        def rebuild(translated: Sequence[str]) -> bytes:
+        def rebuild(translated: Sequence[str], out_file: BinaryIO) -> None:
             cells = iter(translated)
             out = io.StringIO()
             writer = csv.writer(out, delimiter=delimiter, lineterminator=terminator)
@@ -141,16 +143,16 @@ def _delimited_extractor(delimiter: str) -> Callable[[bytes, str], ExtractedDocu
             result = out.getvalue()
             if not trailing_newline and result.endswith(terminator):
                 result = result[: -len(terminator)]
-            return encoding.encode(result)
+            out_file.write(encoding.encode(result))
 
         return ExtractedDocument(segments, rebuild)
 
     return extract
 
 
-def _office_extractor(layout: TextLayout) -> Callable[[bytes, str], ExtractedDocument]:
-    def extract(data: bytes, name: str) -> ExtractedDocument:
-        package = OfficePackage(data, name, layout)
+def _office_extractor(layout: TextLayout) -> Extract:
+    def extract(source: BinaryIO, name: str) -> ExtractedDocument:
+        package = OfficePackage(source, name, layout)
         return ExtractedDocument(package.segments, package.write)
 
     return extract

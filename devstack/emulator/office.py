@@ -13,10 +13,12 @@ their original lengths, cut at word boundaries, so the count of paragraphs, runs
 
 from __future__ import annotations
 
-import io
+import copy
+import shutil
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -28,6 +30,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _X = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+COPY_CHUNK = 1024 * 1024
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # what an encrypted Office file is wrapped in
 
 _WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml."
@@ -84,14 +87,16 @@ class _Paragraph:
 class OfficePackage:
     """A parsed package: its text paragraphs as segments, and a writer for a translated copy."""
 
-    def __init__(self, data: bytes, name: str, layout: TextLayout) -> None:
+    def __init__(self, source: BinaryIO, name: str, layout: TextLayout) -> None:
         kind = name.rsplit(".", 1)[-1]
-        if data.startswith(OLE_SIGNATURE):
+        head = source.read(len(OLE_SIGNATURE))
+        source.seek(0)
+        if head == OLE_SIGNATURE:
             raise DocumentFailure(
                 "UnsupportedDocument", f"'{name}' is password-protected or encrypted; remove the protection first."
             )
         try:
-            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            self._zip = zipfile.ZipFile(source)  # parts are read from the (spooled) file as they are needed
             types = etree.fromstring(self._zip.read(_CONTENT_TYPES))
             parts = {
                 item.get("PartName", "").lstrip("/"): item.get("ContentType", "")
@@ -111,22 +116,29 @@ class OfficePackage:
         ]
         self.segments = ["".join(text.text or "" for text in paragraph.texts) for paragraph in self._paragraphs]
 
-    def write(self, translated: Sequence[str]) -> bytes:
+    def write(self, translated: Sequence[str], out: BinaryIO) -> None:
         for paragraph, text in zip(self._paragraphs, translated, strict=True):
             for element, share in zip(paragraph.texts, distribute(text, paragraph.lengths), strict=True):
                 element.text = share
                 if share != share.strip():
                     element.set(_XML_SPACE, "preserve")
-        out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as target:
             for info in self._zip.infolist():
                 tree = self._trees.get(info.filename)
+                written = copy.copy(info)  # writing fills in offsets and sizes: never on the source's own entry
                 if tree is None:
-                    target.writestr(info, self._zip.read(info))
+                    _copy_member(self._zip, info, target, written)
                 else:
                     xml = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
-                    target.writestr(info, xml, compress_type=zipfile.ZIP_DEFLATED)
-        return out.getvalue()
+                    target.writestr(written, xml, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _copy_member(
+    source: zipfile.ZipFile, info: zipfile.ZipInfo, target: zipfile.ZipFile, written: zipfile.ZipInfo
+) -> None:
+    """Copy one part in 1 MB pieces (a 40 MB image never sits in memory whole)."""
+    with source.open(info) as reader, target.open(written, "w", force_zip64=info.file_size > 2**31) as writer:
+        shutil.copyfileobj(reader, writer, COPY_CHUNK)
 
 
 def _paragraphs(tree: etree._Element, layout: TextLayout) -> list[_Paragraph]:

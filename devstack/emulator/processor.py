@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from devstack.emulator.blobs import BlobGateway, BlobLocation, SourceBlob, StorageAccessDenied, StorageNotFound
 from devstack.emulator.engine import TextTranslator, TranslationEngine, charged_characters
@@ -37,6 +39,7 @@ from devstack.emulator.start_request import InputSpec, StorageType
 logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+SPOOL_BYTES = 4 * MB  # documents larger than this go through temporary files, not memory
 
 
 @dataclass(frozen=True)
@@ -237,15 +240,27 @@ class JobRunner:
             if job.status is Status.NOT_STARTED:
                 job.status, job.last_action = Status.RUNNING, now
             self._store.persist(job, [record for record, _ in pending])
-        try:
-            extracted, content_type, characters = self._read_source(source)
-        except DocumentFailure as failure:
-            self._record_failures(job, source, failure.detail)
-            return
-        except Exception:
-            logger.exception("job %s: reading %s failed", job.id, source.location.public_url)
-            self._record_failures(job, source, _internal_error())
-            return
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as source_file:
+            try:
+                extracted, content_type, characters = self._read_source(source, source_file)
+            except DocumentFailure as failure:
+                self._record_failures(job, source, failure.detail)
+                return
+            except Exception:
+                logger.exception("job %s: reading %s failed", job.id, source.location.public_url)
+                self._record_failures(job, source, _internal_error())
+                return
+            self._translate_pending(job, source, pending, extracted, content_type, characters)
+
+    def _translate_pending(
+        self,
+        job: Job,
+        source: SourceDocument,
+        pending: list[tuple[DocumentRecord, TargetSpec]],
+        extracted: ExtractedDocument,
+        content_type: str,
+        characters: int,
+    ) -> None:
         for record, target in pending:
             if job.status is Status.CANCELLING:
                 self._update(job, record, Status.CANCELLED)
@@ -267,8 +282,9 @@ class JobRunner:
             self.counters.characters_charged += characters
             self._update(job, record, Status.SUCCEEDED, characters=characters)
 
-    def _read_source(self, source: SourceDocument) -> tuple[ExtractedDocument, str, int]:
-        """The parsed document, the content type of its outputs, and the characters each translation charges."""
+    def _read_source(self, source: SourceDocument, into: BinaryIO) -> tuple[ExtractedDocument, str, int]:
+        """Download the source into a (spooled) file and parse it: the parsed document, the content type of its
+        outputs, and the characters each translation charges."""
         name = source.location.path.rsplit("/", 1)[-1]
         document_format = format_for(name)
         if document_format is None:
@@ -279,16 +295,17 @@ class JobRunner:
         if source.size > self._limits.max_document_bytes:
             raise _too_large(name, source.size, self._limits.max_document_bytes)
         try:
-            data = self._gateway.read(source.location)
+            size = self._gateway.download_to(source.location, into)
         except StorageNotFound as exc:
             raise DocumentFailure("SourceDocumentNotFound", f"The source document '{name}' does not exist.") from exc
         except StorageAccessDenied as exc:
             raise DocumentFailure(
                 "InvalidDocumentAccessLevel", "Cannot access source document location with the current permissions."
             ) from exc
-        if len(data) > self._limits.max_document_bytes:
-            raise _too_large(name, len(data), self._limits.max_document_bytes)
-        extracted = document_format.extract(data, name)
+        if size > self._limits.max_document_bytes:
+            raise _too_large(name, size, self._limits.max_document_bytes)
+        into.seek(0)
+        extracted = document_format.extract(into, name)
         characters = charged_characters(extracted.segments)
         if characters == 0:
             raise DocumentFailure("NoTranslatableText", f"The document '{name}' contains no translatable text.")
@@ -310,11 +327,18 @@ class JobRunner:
             target=record.language,
             glossary=self._glossary(job, target.glossaries),
         )
-        output = extracted.rebuild(translator.translate(extracted.segments))
+        translated = translator.translate(extracted.segments)
         if self._chars_per_second > 0 and self._stopping.wait(characters / self._chars_per_second):
             raise _Interrupted
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as output:
+            extracted.rebuild(translated, output)
+            length = output.tell()
+            output.seek(0)
+            self._write_output(record, output, length, content_type)
+
+    def _write_output(self, record: DocumentRecord, output: BinaryIO, length: int, content_type: str) -> None:
         try:
-            self._gateway.write_new(record.target, output, content_type=content_type)
+            self._gateway.write_new(record.target, output, length=length, content_type=content_type)
         except StorageAccessDenied as exc:
             raise DocumentFailure(
                 "InvalidTargetDocumentAccessLevel",

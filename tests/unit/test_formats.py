@@ -18,8 +18,10 @@ from tests.support.office_documents import build_docx, build_pptx, build_xlsx
 def pseudo(data: bytes, name: str, target: str = "fr") -> bytes:
     document_format = format_for(name)
     assert document_format is not None
-    extracted = document_format.extract(data, name)
-    return extracted.rebuild(PseudoEngine().translate(extracted.segments, source=None, target=target))
+    extracted = document_format.extract(io.BytesIO(data), name)
+    out = io.BytesIO()
+    extracted.rebuild(PseudoEngine().translate(extracted.segments, source=None, target=target), out)
+    return out.getvalue()
 
 
 def test_plain_text_keeps_lines_and_line_endings():

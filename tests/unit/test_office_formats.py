@@ -26,9 +26,11 @@ GLOSSARY = Glossary({"Contoso": "CONTOSO-FR"})
 
 
 def translate(data: bytes, name: str, glossary: Glossary | None = None) -> bytes:
-    extracted = format_for(name).extract(data, name)
+    extracted = format_for(name).extract(io.BytesIO(data), name)
     translator = TextTranslator(PseudoEngine(), source=None, target="fr", glossary=glossary)
-    return extracted.rebuild(translator.translate(extracted.segments))
+    out = io.BytesIO()
+    extracted.rebuild(translator.translate(extracted.segments), out)
+    return out.getvalue()
 
 
 def shape(structure):
@@ -110,13 +112,13 @@ def test_xlsx_translates_strings_only():
 @pytest.mark.parametrize("name", ["report.docx", "deck.pptx", "sales.xlsx"])
 def test_corrupt_files_fail_the_document_with_invalid_document(name):
     with pytest.raises(DocumentFailure) as caught:
-        format_for(name).extract(b"PK\x03\x04 but then garbage", name)
+        format_for(name).extract(io.BytesIO(b"PK\x03\x04 but then garbage"), name)
     assert caught.value.detail.inner_code == "InvalidDocument"
 
 
 def test_a_package_of_another_kind_is_invalid():
     with pytest.raises(DocumentFailure) as caught:
-        format_for("sales.xlsx").extract(build_docx(), "sales.xlsx")
+        format_for("sales.xlsx").extract(io.BytesIO(build_docx()), "sales.xlsx")
     assert caught.value.detail.inner_code == "InvalidDocument"
     assert "not a .xlsx document" in caught.value.detail.message
 
@@ -124,7 +126,7 @@ def test_a_package_of_another_kind_is_invalid():
 def test_encrypted_files_are_unsupported():
     encrypted = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
     with pytest.raises(DocumentFailure) as caught:
-        format_for("secret.docx").extract(encrypted, "secret.docx")
+        format_for("secret.docx").extract(io.BytesIO(encrypted), "secret.docx")
     assert caught.value.detail.inner_code == "UnsupportedDocument"
 
 
@@ -147,3 +149,19 @@ def test_distribute_keeps_every_character_and_the_run_count():
     shares = distribute(text, [4, 6, 12, 1, 20])
     assert "".join(shares) == text
     assert len(shares) == 5
+
+
+@pytest.mark.parametrize(("name", "build"), [("r.docx", build_docx), ("d.pptx", build_pptx), ("s.xlsx", build_xlsx)])
+def test_one_parse_serves_several_languages(name, build):
+    extracted = format_for(name).extract(io.BytesIO(build()), name)
+    outputs = {}
+    for language in ("fr", "de", "ja"):
+        translated = TextTranslator(PseudoEngine(), source=None, target=language).translate(extracted.segments)
+        out = io.BytesIO()
+        extracted.rebuild(translated, out)
+        outputs[language] = out.getvalue()
+    for language, data in outputs.items():
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            assert package.testzip() is None
+        again = format_for(name).extract(io.BytesIO(data), name)
+        assert any(segment.startswith(f"[{language}] ") for segment in again.segments)
