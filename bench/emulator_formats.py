@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 from azure.storage.blob import BlobServiceClient
 
-from bench.common import emulator_process, run_folder_job
+from bench.common import run_folder_job
 from devstack.azurite import running_azurite
+from devstack.processes import emulator_process
 from tests.support.office_documents import build_docx, build_pptx, build_xlsx
 
 TEXT = "Quarterly revenue grew by 12 percent.\nCosts fell in every region.\n"
@@ -33,6 +34,11 @@ def main(documents: int = 50) -> None:
     with running_azurite() as azurite:
         service = BlobServiceClient.from_connection_string(azurite.connection_string)
         with emulator_process(workers=4) as emulator:
+            service.create_container("warm-up")
+            service.create_container("warm-up-out")
+            for i in range(5):
+                service.get_blob_client("warm-up", f"w{i}.docx").upload_blob(build_docx())
+            run_folder_job(emulator, azurite.blob_url, "warm-up", "warm-up-out")  # imports and first connections
             for extension, build in SAMPLES.items():
                 source, target = f"src-{extension}", f"out-{extension}"
                 service.create_container(source)

@@ -6,42 +6,17 @@ Run: `.venv/bin/python -m bench.emulator_memory`. The emulator runs as its own p
 
 from __future__ import annotations
 
-import io
-import os
 import platform
-import struct
-import zlib
 
-import docx
 from azure.storage.blob import BlobServiceClient
 
-from bench.common import emulator_process, run_folder_job
+from bench.common import run_folder_job
 from devstack.azurite import running_azurite
+from devstack.processes import emulator_process
+from tests.support.office_documents import build_large_docx
 
 MB = 1024 * 1024
 LIMIT = 40 * MB
-
-
-def noise_png(width: int, height: int) -> bytes:
-    """A valid PNG of random pixels: incompressible, so the document really weighs its size."""
-    raw = b"".join(b"\x00" + os.urandom(width * 3) for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b"")
-
-
-def big_docx() -> bytes:
-    """Just under 40 MB: 2,000 paragraphs of text and one large photo-like image."""
-    document = docx.Document()
-    for index in range(2000):
-        document.add_paragraph(f"Paragraph {index}: the quarterly report explains revenue, costs and outlook.")
-    document.add_picture(io.BytesIO(noise_png(3700, 3700)))
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def big_txt() -> bytes:
@@ -63,7 +38,7 @@ def measure(service: BlobServiceClient, blob_url: str, name: str, data: bytes) -
 
 
 def main() -> None:
-    documents = {"big.docx": big_docx(), "big.txt": big_txt()}
+    documents = {"big.docx": build_large_docx(), "big.txt": big_txt()}
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, Azurite in-memory, 1 worker, pseudo")
     print(
         "| document | MB | idle RSS MB (baseline) | peak RSS MB | growth MB | growth / size | seconds (2 languages) |"

@@ -10,8 +10,9 @@ import sys
 
 from azure.storage.blob import BlobServiceClient
 
-from bench.common import emulator_process, run_folder_job
+from bench.common import run_folder_job
 from devstack.azurite import running_azurite
+from devstack.processes import emulator_process
 
 
 def measure(blob_url: str, service: BlobServiceClient, source: str, documents: int, workers: int) -> float:

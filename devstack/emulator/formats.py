@@ -15,17 +15,29 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from devstack.emulator.engine import charged_characters
 from devstack.emulator.office import PRESENTATION, SPREADSHEET, WORD, OfficePackage, TextLayout
-from devstack.emulator.text_codec import decode_text
+from devstack.emulator.text_codec import decode_text, detect_encoding, line_blocks
 
 Rebuild = Callable[[Sequence[str], BinaryIO], None]
+Translate = Callable[[Sequence[str]], list[str]]
 Extract = Callable[[BinaryIO, str], "ExtractedDocument"]
 
 
 @dataclass(frozen=True)
 class ExtractedDocument:
-    segments: list[str]
-    rebuild: Rebuild
+    """A parsed document: the characters a translation charges, and a writer of its translation.
+
+    `write(translate, out)` may call `translate` once with every segment, or (streaming formats) once per block.
+    """
+
+    characters: int
+    write: Callable[[Translate, BinaryIO], None]
+
+    @classmethod
+    def in_memory(cls, segments: list[str], rebuild: Rebuild) -> ExtractedDocument:
+        """A document whose segments are all held at once (markup and Office formats)."""
+        return cls(charged_characters(segments), lambda translate, out: rebuild(translate(segments), out))
 
 
 @dataclass(frozen=True)
@@ -46,16 +58,25 @@ class DocumentFormat:
 
 
 def _extract_plain_text(source: BinaryIO, name: str) -> ExtractedDocument:
-    """Each line is a segment; line endings are kept exactly."""
-    text, encoding = decode_text(source.read(), name=name)
-    lines = text.splitlines(keepends=True)
-    bodies = [line.rstrip("\r\n") for line in lines]
-    endings = [line[len(body) :] for line, body in zip(lines, bodies, strict=True)]
+    """Each line is a segment; line endings, encoding and BOM are kept. Streams: a block of lines at a time, so a
+    40 MB text file never sits in memory whole (one pass counts and checks the encoding, one pass per language)."""
+    encoding = detect_encoding(source)
+    characters = sum(
+        len(body) for block in line_blocks(source, encoding, name=name) for body in _bodies(block) if body.strip()
+    )
 
-    def rebuild(translated: Sequence[str], out: BinaryIO) -> None:
-        out.write(encoding.encode("".join(t + e for t, e in zip(translated, endings, strict=True))))
+    def write(translate: Translate, out: BinaryIO) -> None:
+        out.write(encoding.bom)
+        for block in line_blocks(source, encoding, name=name):
+            bodies = _bodies(block)
+            for line, body, translated in zip(block, bodies, translate(bodies), strict=True):
+                out.write((translated + line[len(body) :]).encode(encoding.codec))
 
-    return ExtractedDocument(bodies, rebuild)
+    return ExtractedDocument(characters, write)
+
+
+def _bodies(lines: list[str]) -> list[str]:
+    return [line.rstrip("\r\n") for line in lines]
 
 
 _MD_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -82,7 +103,7 @@ def _extract_markdown(source: BinaryIO, name: str) -> ExtractedDocument:
         pieces.append(body[:start])
         _split_kept_markup(body, _MD_INLINE, start, pieces, segments)
         pieces.append(line[len(body) :])
-    return ExtractedDocument(segments, _piece_rebuilder(pieces, encoding.encode))
+    return ExtractedDocument.in_memory(segments, _piece_rebuilder(pieces, encoding.encode))
 
 
 # Lexical HTML split that keeps every byte of markup as written (a parser would normalise tags and entities):
@@ -98,7 +119,7 @@ def _extract_html(source: BinaryIO, name: str) -> ExtractedDocument:
     pieces: list[str | int] = []
     segments: list[str] = []
     _split_kept_markup(text, _HTML_MARKUP, 0, pieces, segments)
-    return ExtractedDocument(segments, _piece_rebuilder(pieces, encoding.encode))
+    return ExtractedDocument.in_memory(segments, _piece_rebuilder(pieces, encoding.encode))
 
 
 def _split_kept_markup(
@@ -145,7 +166,7 @@ def _delimited_extractor(delimiter: str) -> Extract:
                 result = result[: -len(terminator)]
             out_file.write(encoding.encode(result))
 
-        return ExtractedDocument(segments, rebuild)
+        return ExtractedDocument.in_memory(segments, rebuild)
 
     return extract
 
@@ -153,7 +174,7 @@ def _delimited_extractor(delimiter: str) -> Extract:
 def _office_extractor(layout: TextLayout) -> Extract:
     def extract(source: BinaryIO, name: str) -> ExtractedDocument:
         package = OfficePackage(source, name, layout)
-        return ExtractedDocument(package.segments, package.write)
+        return ExtractedDocument.in_memory(package.segments, package.write)
 
     return extract
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from devstack.emulator.blobs import BlobGateway, BlobLocation, SourceBlob, StorageAccessDenied, StorageNotFound
-from devstack.emulator.engine import TextTranslator, TranslationEngine, charged_characters
+from devstack.emulator.engine import TextTranslator, TranslationEngine
 from devstack.emulator.errors import (
     INTERNAL_SERVER_ERROR,
     INVALID_REQUEST,
@@ -306,7 +306,7 @@ class JobRunner:
             raise _too_large(name, size, self._limits.max_document_bytes)
         into.seek(0)
         extracted = document_format.extract(into, name)
-        characters = charged_characters(extracted.segments)
+        characters = extracted.characters
         if characters == 0:
             raise DocumentFailure("NoTranslatableText", f"The document '{name}' contains no translatable text.")
         return extracted, document_format.content_types[0], characters
@@ -327,11 +327,10 @@ class JobRunner:
             target=record.language,
             glossary=self._glossary(job, target.glossaries),
         )
-        translated = translator.translate(extracted.segments)
-        if self._chars_per_second > 0 and self._stopping.wait(characters / self._chars_per_second):
-            raise _Interrupted
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as output:
-            extracted.rebuild(translated, output)
+            extracted.write(translator.translate, output)
+            if self._chars_per_second > 0 and self._stopping.wait(characters / self._chars_per_second):
+                raise _Interrupted
             length = output.tell()
             output.seek(0)
             self._write_output(record, output, length, content_type)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import struct
+import zlib
 from datetime import datetime
 
 import docx
@@ -151,3 +154,25 @@ def xlsx_cells(data: bytes) -> dict:
             cell.coordinate: cell.number_format for row in workbook["Sales 2026"].iter_rows() for cell in row
         },
     }
+
+
+def noise_png(width: int, height: int) -> bytes:
+    """A valid PNG of random pixels: incompressible, so the document really weighs its size."""
+    raw = b"".join(b"\x00" + os.urandom(width * 3) for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b"")
+
+
+def build_large_docx() -> bytes:
+    """Just under the 40 MB limit: 2,000 paragraphs of text and one large photo-like (incompressible) image."""
+    document = docx.Document()
+    for index in range(2000):
+        document.add_paragraph(f"Paragraph {index}: the quarterly report explains revenue, costs and outlook.")
+    document.add_picture(io.BytesIO(noise_png(3700, 3700)))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

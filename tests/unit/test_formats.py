@@ -20,7 +20,7 @@ def pseudo(data: bytes, name: str, target: str = "fr") -> bytes:
     assert document_format is not None
     extracted = document_format.extract(io.BytesIO(data), name)
     out = io.BytesIO()
-    extracted.rebuild(PseudoEngine().translate(extracted.segments, source=None, target=target), out)
+    extracted.write(lambda segments: PseudoEngine().translate(segments, source=None, target=target), out)
     return out.getvalue()
 
 
@@ -120,3 +120,31 @@ def test_every_listed_format_has_a_working_handler():
                 assert pseudo(original, f"x{extension}") != original
             else:
                 assert pseudo(b"Hello", f"x{extension}").decode().startswith("[fr] ")
+
+
+def test_plain_text_streams_in_blocks_and_keeps_every_line_ending_and_the_bom():
+    endings = ["\n", "\r\n", "\r"]
+    lines = [f"Line {index}" + endings[index % 3] for index in range(5003)]
+    original = codecs.BOM_UTF16_LE + "".join(lines).encode("utf-16-le")
+    calls: list[int] = []
+
+    def translate(segments):
+        calls.append(len(segments))
+        return PseudoEngine().translate(segments, source=None, target="fr")
+
+    out = io.BytesIO()
+    format_for("big.txt").extract(io.BytesIO(original), "big.txt").write(translate, out)
+
+    assert calls == [2000, 2000, 1003]  # a block of lines at a time
+    result = out.getvalue()
+    assert result.startswith(codecs.BOM_UTF16_LE)
+    text = result[2:].decode("utf-16-le")
+    assert text.splitlines(keepends=True)[1] == "[fr] Ļîñé 1\r\n"
+    assert [line[-1] for line in text.splitlines(keepends=True)] == [line[-1] for line in lines]
+
+
+def test_an_encoding_error_deep_in_a_large_text_fails_before_any_translation():
+    data = b"fine line\n" * 4000 + b"\xff\xfe broken\n"
+    with pytest.raises(DocumentFailure) as caught:
+        format_for("bad.txt").extract(io.BytesIO(data), "bad.txt")
+    assert caught.value.detail.inner_code == "WrongDocumentEncoding"
