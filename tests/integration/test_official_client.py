@@ -163,7 +163,7 @@ def test_validation_failure_and_missing_job_raise_client_errors(emulator, storag
 
 
 @pytest.mark.parametrize("api_version", API_VERSIONS)
-def test_office_folder_is_translated_and_a_corrupt_file_fails_alone(
+def test_office_folder_is_translated_and_corrupt_or_encrypted_files_fail_alone(
     emulator: RunningEmulator, storage: TestStorage, api_version: str
 ):
     src, tgt = storage.new_container("office"), storage.new_container("office-out")
@@ -171,6 +171,7 @@ def test_office_folder_is_translated_and_a_corrupt_file_fails_alone(
     storage.upload(src, "deck.pptx", build_pptx())
     storage.upload(src, "sales.xlsx", build_xlsx())
     storage.upload(src, "broken.docx", b"PK\x03\x04 truncated")
+    storage.upload(src, "locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))  # an encrypted package
     client = client_for(emulator, api_version)
 
     poller = client.begin_translation(storage.container_sas_url(src, "rl"), storage.container_sas_url(tgt, "rwl"), "de")
@@ -182,8 +183,10 @@ def test_office_folder_is_translated_and_a_corrupt_file_fails_alone(
         "deck.pptx": "Succeeded",
         "sales.xlsx": "Succeeded",
         "broken.docx": "Failed",
+        "locked.xlsx": "Failed",
     }
     assert documents["broken.docx"].error.code == "InvalidDocument"
+    assert documents["locked.xlsx"].error.code == "UnsupportedDocument"
     assert docx_structure(storage.download(tgt, "report.docx"))["header"].startswith("[de] ")
     assert pptx_structure(storage.download(tgt, "deck.pptx"))["notes"].startswith("[de] ")
     assert xlsx_cells(storage.download(tgt, "sales.xlsx"))["values"][("Notes", "A1")].startswith("[de] ")
