@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: deps lint format test demo emulator clean
+.PHONY: deps lint format test demo up down status emulator clean
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
@@ -31,13 +31,23 @@ format: $(PY_STAMP)
 test: deps lint
 	$(PY) -m pytest
 
-## Offline demo: Azurite + the emulator, a folder of documents translated with the official Azure client.
+## Offline demo: Azurite + the emulator + function_app.py under the local runner translate a set of documents.
 demo: deps
-	$(PY) -m devstack.demo
+	$(PY) -m devstack demo
+
+## The stack in the background (Azurite, emulator, Functions runner); `make down` stops it, `make status` checks it.
+up: deps
+	$(PY) -m devstack up
+
+down: deps
+	$(PY) -m devstack down
+
+status: deps
+	$(PY) -m devstack status
 
 ## The emulator alone, on port 5080 with key `local-dev-key` (see docs/emulator.md for every flag).
 emulator: deps
 	$(PY) -m devstack.emulator --port 5080 --key local-dev-key
 
 clean:
-	rm -rf $(VENV) node_modules .devstack .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .devstack .pytest_cache .ruff_cache demo-output

@@ -1,121 +1,141 @@
-"""`make demo` (offline): Azurite + the emulator as real processes, a folder of documents translated into French and
-German with a glossary, driven by the official `azure-ai-translation-document` client, then a table of the results."""
+"""`make demo`: the whole pipeline offline. Azurite, the Translator emulator and the real `function_app.py` (under the
+local Functions runner) start as processes; a set of documents is uploaded; a progress bar follows them through
+Received → Submitted → Translated; a table of the outcomes is printed and the translations are copied to
+./demo-output/. Exits 0 only if every outcome is the expected one; the stack is shut down either way."""
 
 from __future__ import annotations
 
-import csv
-import io
-import subprocess
+import json
+import shutil
 import sys
 import time
+from typing import Any
 
 import requests
-from azure.ai.translation.document import DocumentTranslationClient
-from azure.ai.translation.document.models import DocumentTranslationInput, TranslationGlossary, TranslationTarget
-from azure.core.credentials import AzureKeyCredential
 from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
-from devstack.azurite import REPO_ROOT, container_sas_url, free_port, running_azurite, wait_for_port
+from devstack.azurite import REPO_ROOT
+from devstack.samples import REJECTED, sample_documents
+from devstack.stack import STATE_DIR, Ports, Stack, reset
 
-DEMO_KEY = "demo-key"
-LANGUAGES = ("fr", "de")
-
-
-def sample_documents() -> dict[str, bytes]:
-    prices = io.StringIO()
-    csv.writer(prices).writerows([["Product", "Price (EUR)", "Notes"], ["Contoso Lamp", "49.90", "Warm white light"]])
-    return {
-        "welcome.txt": b"Welcome to Contoso!\nYour order ships within 2 days.\n",
-        "guide/setup.md": (
-            b"# Setting up Contoso Hub\n\n1. Plug in the hub.\n2. Open https://contoso.example/setup\n\n"
-            b"Run `hub --pair` to pair a device.\n"
-        ),
-        "site/index.html": b"<html><body><h1>Contoso</h1><p>Smart lighting for <b>every</b> room.</p></body></html>",
-        "prices.csv": prices.getvalue().encode(),
-        "empty.txt": b"",
-        "scan.pdf": b"%PDF-1.7 (not handled by the emulator yet: skipped in a folder)",
-    }
+OUTPUT = REPO_ROOT / "demo-output"
+DEMO_SETTINGS = {"TARGET_LANGUAGES": "fr,de", "POLL_SCHEDULE": "*/2 * * * * *", "GLOSSARY_CONTAINER": "glossaries"}
+TIMEOUT_SECONDS = 150
+EXPECTED_REJECTION = "ContentMismatch"
 
 
-def plain(status: object) -> str:
-    """The client returns statuses as str enums; print their value."""
-    return str(getattr(status, "value", status))
-
-
-def main() -> int:
-    print("Starting Azurite and the Document Translation emulator (no cloud, no keys)...")
-    with running_azurite() as azurite:
-        port = free_port()
-        log_path = REPO_ROOT / ".devstack" / "demo-emulator.log"
-        log_path.parent.mkdir(exist_ok=True)
-        log = log_path.open("wb")
-        emulator = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-            [sys.executable, "-m", "devstack.emulator", "--port", str(port), "--key", DEMO_KEY],
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_port("127.0.0.1", port)
-            return run_demo(azurite.connection_string, azurite.blob_url, f"http://127.0.0.1:{port}")
-        finally:
-            emulator.terminate()
-            emulator.wait(timeout=15)
-            log.close()
-            print(f"Emulator log: {log_path.relative_to(REPO_ROOT)}")
-
-
-def run_demo(connection_string: str, blob_url: str, endpoint: str) -> int:
-    blobs = BlobServiceClient.from_connection_string(connection_string)
-    for name in ("source", "target", "glossaries"):
-        blobs.create_container(name)
-    for name, data in sample_documents().items():
-        blobs.get_blob_client("source", name).upload_blob(data)
-    blobs.get_blob_client("glossaries", "terms.tsv").upload_blob(b"Contoso\tContoso\nsmart lighting\tSMART-LIGHTING\n")
-    glossary_url = container_sas_url(blob_url, "glossaries", "r", name="terms.tsv")
-    print(f"Uploaded {len(sample_documents())} documents to 'source'; translating into {', '.join(LANGUAGES)}.\n")
-
-    client = DocumentTranslationClient(endpoint, AzureKeyCredential(DEMO_KEY), polling_interval=0.2)
-    source_url = container_sas_url(blob_url, "source", "rl")
-    targets = [
-        TranslationTarget(
-            container_sas_url(blob_url, "target", "rwl", name=language),
-            language,
-            glossaries=[TranslationGlossary(glossary_url=glossary_url, file_format="TSV")],
-        )
-        for language in LANGUAGES
-    ]
+def main(argv: list[str]) -> int:
     started = time.monotonic()
-    poller = client.begin_translation([DocumentTranslationInput(source_url, targets)])
-    while not poller.done():
-        progress = client.get_translation_status(poller.id)
-        done = f"{progress.documents_succeeded_count}/{progress.documents_total_count}"
-        print(f"\r  job {poller.id}: {plain(progress.status):<10} {done} done", end="")
-        time.sleep(0.2)
-    documents = sorted(poller.result(), key=lambda d: (d.source_document_url, d.translated_to))
-    details = poller.details
-    print(f"\r  job {poller.id}: {plain(details.status)} in {time.monotonic() - started:.1f} s{' ' * 10}\n")
+    state = STATE_DIR / "demo"
+    reset(state)
+    stack = Stack(Ports.free(), state, state / "local.settings.json")
+    print("Starting Azurite, the Translator emulator and the Functions runner (no cloud, no keys)...")
+    try:
+        values = stack.start(settings_overrides=DEMO_SETTINGS)
+        print(f"Stack up in {time.monotonic() - started:.1f} s (logs in {state}).")
+        ok = run(stack, values)
+    finally:
+        stack.stop()
+    print(f"Demo {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s.")
+    return 0 if ok else 1
 
-    print(f"{'document':<22} {'to':<3} {'status':<10} {'chars':>5}  error")
-    for document in documents:
-        name = document.source_document_url.split("/source/", 1)[1]
-        error = document.error.code if document.error else ""
-        charged = document.characters_charged or 0
-        print(f"{name:<22} {document.translated_to:<3} {plain(document.status):<10} {charged:>5}  {error}")
-    print(
-        f"\n{details.documents_total_count} translations: {details.documents_succeeded_count} succeeded, "
-        f"{details.documents_failed_count} failed; {details.total_characters_charged} characters charged. "
-        "scan.pdf was skipped (unsupported in a folder), as the service does."
+
+def run(stack: Stack, values: dict[str, str]) -> bool:
+    connection, source = values["DocumentStorage"], values["SOURCE_CONTAINER"]
+    blobs = BlobServiceClient.from_connection_string(connection)
+    blobs.get_blob_client("glossaries", "fr.tsv").upload_blob(b"Contoso\tContoso SARL\n", overwrite=True)
+    documents = sample_documents()
+    for name, data in documents.items():
+        blobs.get_blob_client(source, name).upload_blob(data, overwrite=True)
+    print(f"Uploaded {len(documents)} documents to '{source}'; translating into {values['TARGET_LANGUAGES']}...")
+    messages = follow(stack, values, list(documents))
+    print_table(messages)
+    copy_outputs(blobs, messages)
+    return check(messages, list(documents))
+
+
+def follow(stack: Stack, values: dict[str, str], names: list[str]) -> dict[str, dict[str, Any]]:
+    """Draw the progress bar from the status endpoint while collecting completion messages from the queue."""
+    queue = QueueClient.from_connection_string(
+        values["DocumentStorage"], values["COMPLETION_QUEUE"], message_decode_policy=TextBase64DecodePolicy()
     )
-    print(
-        "\ntarget/fr/guide/setup.md:\n"
-        + blobs.get_blob_client("target", "fr/guide/setup.md").download_blob().readall().decode()
+    messages: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    last = ""
+    while len(messages) < len(names) and time.monotonic() < deadline:
+        for message in queue.receive_messages(messages_per_page=32, max_messages=32):
+            event = json.loads(message.content)
+            messages[event["data"]["source"]["name"]] = event
+            queue.delete_message(message)
+        line = progress_line(states(stack, names), len(messages), len(names))
+        if line != last:  # on a terminal the bar redraws in place; in a log, one line per change
+            sys.stdout.write(f"\r{line}" if sys.stdout.isatty() else f"{line}\n")
+            sys.stdout.flush()
+            last = line
+        time.sleep(0.5)
+    if sys.stdout.isatty():
+        print()
+    return messages
+
+
+def states(stack: Stack, names: list[str]) -> dict[str, int]:
+    counts = {"Received": 0, "Submitted": 0, "Completed": 0, "Rejected": 0}
+    for name in names:
+        response = requests.get(f"http://127.0.0.1:{stack.ports.host}/api/status/{name}", timeout=10)
+        if response.status_code == 200:
+            counts[response.json()["state"]] = counts.get(response.json()["state"], 0) + 1
+    return counts
+
+
+def progress_line(counts: dict[str, int], announced: int, total: int) -> str:
+    width = 30
+    done = width * announced // total
+    return (
+        f"[{'#' * done}{'.' * (width - done)}] {announced}/{total} announced | received {sum(counts.values())} · "
+        f"submitted {counts['Submitted'] + counts['Completed']} · translated {counts['Completed']} · "
+        f"rejected {counts['Rejected']}"
     )
-    stats = requests.get(f"{endpoint}/emulator/stats", timeout=10).json()
-    calls = sum(sum(codes.values()) for codes in stats["requests"].values())
-    print(f"Translator API calls made by the client: {calls} ({', '.join(sorted(stats['requests']))}).")
-    return 0 if details.documents_succeeded_count == 2 * 4 else 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def print_table(messages: dict[str, dict[str, Any]]) -> None:
+    rows = [("document", "language", "status", "output", "characters")]
+    for name in sorted(messages):
+        data = messages[name]["data"]
+        if not data["targets"]:
+            rows.append((name, "-", f"{data['status']} ({data['error']['code']})", "-", "-"))
+        for target in data["targets"]:
+            output = f"{target['container']}/{target['name']}"
+            rows.append((name, target["language"], target["status"], output, str(target["characters"])))
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def copy_outputs(blobs: BlobServiceClient, messages: dict[str, dict[str, Any]]) -> None:
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+    copied = 0
+    for event in messages.values():
+        for target in event["data"]["targets"]:
+            if target["status"] == "Succeeded":
+                path = OUTPUT / target["name"]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(blobs.get_blob_client(target["container"], target["name"]).download_blob().readall())
+                copied += 1
+    print(f"\n{copied} translated files copied to {OUTPUT.relative_to(REPO_ROOT)}/ (open them: they are real files).")
+
+
+def check(messages: dict[str, dict[str, Any]], names: list[str]) -> bool:
+    problems = [f"{name}: no completion message" for name in names if name not in messages]
+    for name, event in messages.items():
+        data = event["data"]
+        if name == REJECTED:
+            if data["status"] != "Rejected" or data["error"]["code"] != EXPECTED_REJECTION:
+                problems.append(f"{name}: expected Rejected ({EXPECTED_REJECTION}), got {data['status']}")
+        elif data["status"] != "Succeeded":
+            problems.append(f"{name}: expected Succeeded, got {data['status']} {data['error']}")
+    for problem in problems:
+        print(f"UNEXPECTED: {problem}")
+    return not problems

@@ -47,12 +47,17 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
         rejection = Rejection("SourceDeleted", "The blob was deleted before it could be recorded.")
         return Receipt(None, _rejected_announcement(services, path, "", 0, now, now, rejection))
     record = _new_record(blob, properties, services, now)
-    if record.state is DocumentState.REJECTED:
-        return _record_rejection(record, services, now)
     pointer_key = name_key(path.container, path.name)
     previous = services.ledger.get(NamePointer, pointer_key)
+    pointer = NamePointer(
+        key=pointer_key, container=path.container, name=path.name, document_key=record.key, received_at=now
+    )
     if previous is not None and previous.document_key != record.key:
-        record.replaces = previous.document_key
+        record.replaces = previous.document_key  # kept on rejections too: later versions walk back through them
+    if record.state is DocumentState.REJECTED:
+        receipt = _record_rejection(record, services, now)
+        services.ledger.point_name(pointer, current=previous)
+        return receipt
     created = services.ledger.insert(record)
     if not created:
         existing = services.ledger.document(record.key)
@@ -61,16 +66,8 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
             logger.info("document %s: duplicate event for version %s ignored", path, record.source_etag)
             return Receipt(record)
     services.ledger.insert(InboxEntry(**record.version_fields()))  # no-op on a duplicate; restores a lost one
-    services.ledger.point_name(
-        NamePointer(
-            key=pointer_key,
-            container=path.container,
-            name=path.name,
-            document_key=record.key,
-            received_at=record.received_at,
-        ),
-        current=previous,
-    )
+    pointer.received_at = record.received_at
+    services.ledger.point_name(pointer, current=previous)
     logger.info("document %s: recorded (%d bytes, languages %s)", path, record.bytes, ",".join(record.languages))
     return Receipt(record)
 

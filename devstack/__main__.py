@@ -1,0 +1,81 @@
+"""`python -m devstack up | down | status | demo | host`: the offline stack (see README)."""
+
+from __future__ import annotations
+
+import sys
+
+from devstack import demo, host
+from devstack.azurite import REPO_ROOT
+from devstack.stack import SAMPLE_SETTINGS, STATE_DIR, Ports, Stack
+
+SETTINGS = REPO_ROOT / "local.settings.json"
+USAGE = "usage: python -m devstack {up|down|status|demo|host} [options]"
+
+
+def up() -> int:
+    if (running := Stack.recorded(STATE_DIR, SETTINGS)) and all(child.alive() for child in running.children):
+        print("The stack is already up:")
+        print_endpoints(running.ports)
+        return 0
+    stack = Stack(Ports(), STATE_DIR, SETTINGS)
+    values = stack.start()
+    print(f"Stack up (logs and data in {STATE_DIR}; settings from {SETTINGS.name}, made from {SAMPLE_SETTINGS.name}).")
+    print_endpoints(stack.ports)
+    source, queue = values.get("SOURCE_CONTAINER") or "inbox", values["COMPLETION_QUEUE"]
+    print(
+        "\nTry it:\n"
+        f'  az storage blob upload --connection-string "$CONN" -c {source} -f README.md -n readme.md\n'
+        f'  .venv/bin/python examples/completion_consumer.py --connection-string "$CONN" --queue {queue} --once\n'
+        f"  curl http://127.0.0.1:{stack.ports.host}/api/status/readme.md\n"
+        f"where CONN is the connection string above. Stop with `make down`."
+    )
+    return 0
+
+
+def print_endpoints(ports: Ports) -> None:
+    print(f"  blob   http://127.0.0.1:{ports.blob}/devstoreaccount1")
+    print(f"  queue  http://127.0.0.1:{ports.queue}/devstoreaccount1")
+    print(f"  table  http://127.0.0.1:{ports.table}/devstoreaccount1")
+    print(f"  Translator emulator  http://127.0.0.1:{ports.emulator}/translator")
+    print(f"  Functions runner     http://127.0.0.1:{ports.host}/api/")
+    print(f"  connection string    {ports.connection_string}")
+
+
+def down() -> int:
+    stack = Stack.recorded(STATE_DIR, SETTINGS)
+    if stack is None:
+        print("No stack is up.")
+        return 0
+    stack.stop()
+    print("Stack stopped.")
+    return 0
+
+
+def status() -> int:
+    stack = Stack.recorded(STATE_DIR, SETTINGS)
+    if stack is None:
+        print("No stack is up.")
+        return 1
+    for child in stack.children:
+        print(f"  {child.name:9} pid {child.pid:7}  {'running' if child.alive() else 'STOPPED'}  log {child.log}")
+    return 0 if all(child.alive() for child in stack.children) else 1
+
+
+def main(argv: list[str]) -> int:
+    commands = {"up": up, "down": down, "status": status}
+    if not argv:
+        print(USAGE, file=sys.stderr)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "host":
+        return host.main(rest)
+    if command == "demo":
+        return demo.main(rest)
+    if command in commands and not rest:
+        return commands[command]()
+    print(USAGE, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
