@@ -22,12 +22,16 @@ def up() -> int:
     print(f"Stack up (logs and data in {STATE_DIR}; settings from {SETTINGS.name}, made from {SAMPLE_SETTINGS.name}).")
     print_endpoints(stack.ports)
     source, queue = values.get("SOURCE_CONTAINER") or "inbox", values["COMPLETION_QUEUE"]
+    upload = (
+        '.venv/bin/python -c "from azure.storage.blob import BlobClient as B; '
+        f"B.from_connection_string('$CONN', '{source}', 'hello.txt').upload_blob(b'Hello world.', overwrite=True)\""
+    )
     print(
-        "\nTry it:\n"
-        f'  az storage blob upload --connection-string "$CONN" -c {source} -f README.md -n readme.md\n'
+        "\nTry it (CONN is the connection string above; the poller runs on POLL_SCHEDULE):\n"
+        f"  {upload}\n"
         f'  .venv/bin/python examples/completion_consumer.py --connection-string "$CONN" --queue {queue} --once\n'
-        f"  curl http://127.0.0.1:{stack.ports.host}/api/status/readme.md\n"
-        f"where CONN is the connection string above. Stop with `make down`."
+        f"  curl http://127.0.0.1:{stack.ports.host}/api/status/hello.txt\n"
+        "Stop with `make down`."
     )
     return 0
 

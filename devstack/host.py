@@ -44,6 +44,7 @@ logger = logging.getLogger("devstack.host")
 RECEIPTS_CONTAINER = "azure-webjobs-hosts"
 POISON_QUEUE = "webjobs-blobtrigger-poison"
 SCAN_INTERVAL_SECONDS = 1.0
+PAST_DUE_SECONDS = 0.5
 SUPPORTED_TRIGGERS = ("blobTrigger", "timerTrigger", "httpTrigger")
 
 
@@ -314,11 +315,13 @@ class TimerDriver:
             self._fire(past_due=False, reason="Timer fired at startup")
         while not self.stopping.is_set():
             due = schedule.get_next(datetime)
-            if self.stopping.wait(max(0.0, (due - self.clock()).total_seconds())):
+            wait = (due - self.clock()).total_seconds()
+            if wait > 0 and self.stopping.wait(wait):
                 return
-            late = (self.clock() - due).total_seconds() > 1.0
+            late = (self.clock() - due).total_seconds() > PAST_DUE_SECONDS
             self._fire(past_due=late, reason=f"Timer fired at {due.isoformat()}")
-            schedule = croniter(self.schedule, max(due, self.clock()), second_at_beginning=True)
+            if late:  # one catch-up run for what was missed, then back on schedule from now
+                schedule = croniter(self.schedule, self.clock(), second_at_beginning=True)
 
     def _fire(self, *, past_due: bool, reason: str) -> None:
         parameter = self.function.trigger["name"]

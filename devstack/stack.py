@@ -132,6 +132,13 @@ class Stack:
         self.children.clear()
         self.record.unlink(missing_ok=True)
 
+    def restart_host(self) -> None:
+        """Stop and start the Functions runner alone (its receipts decide what it triggers again)."""
+        for child in [c for c in self.children if c.name == "host"]:
+            child.stop()
+            self.children.remove(child)
+        self._start_host()
+
     @classmethod
     def recorded(cls, state_dir: Path, settings_path: Path) -> Stack | None:
         """The stack `up` started earlier (from its stack.json), if any."""

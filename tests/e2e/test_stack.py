@@ -1,0 +1,96 @@
+"""End to end with everything as real processes: Azurite, the emulator and function_app.py under the local runner."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections import Counter
+
+import docx
+import openpyxl
+import pytest
+import requests
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy
+from pptx import Presentation
+
+from devstack.samples import sample_documents
+from devstack.stack import Ports, Stack
+from tests.support.messages import assert_valid_message
+
+SETTINGS = {"TARGET_LANGUAGES": "fr,de", "POLL_SCHEDULE": "*/1 * * * * *"}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    state = tmp_path_factory.mktemp("stack")
+    running = Stack(Ports.free(), state, state / "local.settings.json")
+    values = running.start(settings_overrides=SETTINGS)
+    yield running, values
+    running.stop()
+
+
+def collect(values: dict[str, str], count: int, timeout: float = 120) -> list[dict]:
+    queue = QueueClient.from_connection_string(
+        values["DocumentStorage"], values["COMPLETION_QUEUE"], message_decode_policy=TextBase64DecodePolicy()
+    )
+    messages: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while len(messages) < count:
+        assert time.monotonic() < deadline, f"{len(messages)} of {count} messages after {timeout} s"
+        for message in queue.receive_messages(messages_per_page=32, max_messages=32):
+            messages.append(json.loads(message.content))
+            queue.delete_message(message)
+        time.sleep(0.3)
+    return messages
+
+
+def start_translation_calls(stack: Stack) -> int:
+    stats = requests.get(f"http://127.0.0.1:{stack.ports.emulator}/emulator/stats", timeout=10).json()
+    return sum(stats["requests"].get("start_translation", {}).values())
+
+
+def test_30_mixed_documents_are_translated_and_announced_and_a_restart_triggers_nothing_again(stack):
+    running, values = stack
+    blobs = BlobServiceClient.from_connection_string(values["DocumentStorage"])
+    samples = {name: data for name, data in sample_documents().items() if "scan" not in name}
+    uploads = {f"batch{index}/{name}": data for index in range(5) for name, data in samples.items()}
+    uploads = dict(list(uploads.items())[:30])
+    for name, data in uploads.items():
+        blobs.get_blob_client(values["SOURCE_CONTAINER"], name).upload_blob(data)
+
+    messages = collect(values, len(uploads))
+
+    assert Counter(m["data"]["source"]["name"] for m in messages) == Counter(list(uploads))
+    for message in messages:
+        assert_valid_message(message)
+        assert message["data"]["status"] == "Succeeded", message["data"]
+    target = blobs.get_container_client(values["TARGET_CONTAINER"])
+    for name in uploads:
+        for language in ("fr", "de"):
+            assert_structurally_valid(name, target.download_blob(f"{language}/{name}").readall(), language)
+    posts = start_translation_calls(running)
+    assert posts < len(uploads)  # batched
+
+    running.restart_host()
+    time.sleep(4)
+    assert start_translation_calls(running) == posts  # receipts survived: nothing triggered again
+    assert collect_nothing(values)
+
+
+def collect_nothing(values: dict[str, str]) -> bool:
+    queue = QueueClient.from_connection_string(values["DocumentStorage"], values["COMPLETION_QUEUE"])
+    return not list(queue.peek_messages(max_messages=1))
+
+
+def assert_structurally_valid(name: str, data: bytes, language: str) -> None:
+    marker = f"[{language}] "
+    if name.endswith(".docx"):
+        assert docx.Document(io.BytesIO(data)).paragraphs[0].text.startswith(marker)
+    elif name.endswith(".pptx"):
+        assert Presentation(io.BytesIO(data)).slides[0].shapes.title.text.startswith(marker)
+    elif name.endswith(".xlsx"):
+        assert openpyxl.load_workbook(io.BytesIO(data))["Sales"]["A1"].value.startswith(marker)
+    else:
+        assert marker in data.decode("utf-8-sig")
