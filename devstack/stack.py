@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -151,17 +152,19 @@ class Stack:
     # ---- parts ------------------------------------------------------------------------------------------------
 
     def _spawn(self, name: str, command: list[str], *, port: int) -> None:
+        """Start a child and wait until it listens on `port`; fail at once, with its log, if it exits instead."""
         log = self.state_dir / f"{name}.log"
         with log.open("ab") as output:
             process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
                 command, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.children.append(Child(name, process.pid, str(log)))
-        try:
-            wait_for_port("127.0.0.1", port, timeout=60)
-        except TimeoutError as exc:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{name} did not start (log {log}):\n{tail}") from exc
+        deadline = time.monotonic() + 60
+        while not _listening(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} did not start (exit code {process.poll()}, log {log}):\n{tail}")
+            time.sleep(0.1)
 
     def _start_azurite(self) -> None:
         data = self.state_dir / "azurite"
@@ -239,6 +242,12 @@ class Stack:
             ],
             port=self.ports.host,
         )
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def reset(state_dir: Path) -> None:

@@ -6,6 +6,7 @@ import io
 import json
 import time
 from collections import Counter
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -94,3 +95,28 @@ def assert_structurally_valid(name: str, data: bytes, language: str) -> None:
         assert openpyxl.load_workbook(io.BytesIO(data))["Sales"]["A1"].value.startswith(marker)
     else:
         assert marker in data.decode("utf-8-sig")
+
+
+def test_a_part_that_cannot_start_stops_the_others_and_says_why(tmp_path):
+    (tmp_path / "emulator").write_text("a file where the emulator's --state-dir folder should be")
+    doomed = Stack(Ports.free(), tmp_path, tmp_path / "local.settings.json")
+
+    with pytest.raises(RuntimeError, match="emulator did not start") as caught:
+        doomed.start(settings_overrides=SETTINGS)
+
+    assert "emulator.log" in str(caught.value)
+    assert doomed.children == []
+    assert not (tmp_path / "stack.json").exists()
+    assert processes_mentioning(str(tmp_path)) == [], "orphans left behind"
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line contains `text` (read from /proc, like pgrep -f)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
