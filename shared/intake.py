@@ -75,7 +75,7 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
 def _new_record(blob: BlobClient, properties: BlobProperties, services: Services, now: datetime) -> DocumentRecord:
     settings = services.settings
     name = blob.blob_name
-    languages = target_languages(properties.metadata or {}, settings.languages_for(name))
+    languages = target_languages(properties.metadata or {}, lambda: settings.languages_for(name))
     rejection = (
         check_name(name)
         or check_size(properties.size)

@@ -102,6 +102,7 @@ class Settings:
     source_language: str | None = None
     glossary_container: str | None = None
     language_routes: tuple[LanguageRoute, ...] = ()
+    language_routes_error: str | None = None  # a malformed LANGUAGE_ROUTES rejects the documents it would route
     completion_queue: str = "translation-completed"
     state_table: str = "translationstate"
     translator_key: str | None = None
@@ -115,7 +116,10 @@ class Settings:
     claim_timeout_seconds: float = 300.0
 
     def languages_for(self, name: str) -> tuple[str, ...]:
-        """The target languages of a source blob name: the longest matching route prefix, else TARGET_LANGUAGES."""
+        """The target languages of a source blob name: the longest matching route prefix, else TARGET_LANGUAGES.
+        Raises SettingError when LANGUAGE_ROUTES is malformed (the caller rejects that document)."""
+        if self.language_routes_error is not None:
+            raise SettingError(LANGUAGE_ROUTES, self.language_routes_error)
         matches = [route for route in self.language_routes if name.startswith(route.prefix)]
         if not matches:
             return self.target_languages
@@ -124,6 +128,12 @@ class Settings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Environ(os.environ if environ is None else environ)
+        routes: tuple[LanguageRoute, ...] = ()
+        routes_error = None
+        try:  # per document, not for the whole app: metadata overrides still work, nothing goes to the poison queue
+            routes = env.parsed(LANGUAGE_ROUTES, _language_routes) or ()
+        except SettingError as exc:
+            routes_error = exc.problem
         endpoint = env.required(TRANSLATOR_ENDPOINT)
         _check_endpoint(endpoint)
         return cls(
@@ -134,7 +144,8 @@ class Settings:
             target_container=env.container(TARGET_CONTAINER, "translated"),
             source_language=env.parsed(SOURCE_LANGUAGE, _source_language),
             glossary_container=env.container(GLOSSARY_CONTAINER, None),
-            language_routes=env.parsed(LANGUAGE_ROUTES, _language_routes) or (),
+            language_routes=routes,
+            language_routes_error=routes_error,
             completion_queue=env.text(COMPLETION_QUEUE, "translation-completed"),
             state_table=env.text(STATE_TABLE, "translationstate"),
             translator_key=env.text(TRANSLATOR_KEY, None),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from shared.errors import SettingError
 from shared.languages import MAX_TARGET_LANGUAGES, parse_languages
 from shared.settings import MAX_DOCUMENT_BYTES
 
@@ -82,11 +83,20 @@ def check_signature(name: str, head: bytes) -> Rejection | None:
     return Rejection("ContentMismatch", f"The content is not a '{extension}' file (a zip-based Office document).")
 
 
-def target_languages(metadata: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...] | Rejection:
-    """Languages from blob metadata `targetlanguages` (overrides settings and routes), else `default`."""
+def target_languages(
+    metadata: Mapping[str, str], default: Callable[[], tuple[str, ...]]
+) -> tuple[str, ...] | Rejection:
+    """Languages from blob metadata `targetlanguages` (overrides settings and routes), else `default()`."""
     raw = next((value for key, value in metadata.items() if key.lower() == LANGUAGES_METADATA), None)
     if raw is None:
-        return default
+        try:
+            return default()
+        except SettingError as exc:
+            return Rejection(
+                "InvalidLanguageRoutes",
+                f"{exc} — the app cannot tell this document's languages. Fix the setting, then upload the document "
+                f"again (or give it blob metadata '{LANGUAGES_METADATA}').",
+            )
     try:
         return parse_languages(raw)
     except ValueError as exc:

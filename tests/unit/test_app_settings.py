@@ -50,10 +50,6 @@ def test_defaults():
         ({"MAX_BATCH_DOCUMENTS": "1001"}, "MAX_BATCH_DOCUMENTS"),
         ({"SOURCE_CONTAINER": "Inbox_1"}, "SOURCE_CONTAINER"),
         ({"SOURCE_LANGUAGE": "english"}, "SOURCE_LANGUAGE"),
-        ({"LANGUAGE_ROUTES": "{not json"}, "LANGUAGE_ROUTES"),
-        ({"LANGUAGE_ROUTES": '["fr"]'}, "LANGUAGE_ROUTES"),
-        ({"LANGUAGE_ROUTES": '{"legal/": 7}'}, "LANGUAGE_ROUTES"),
-        ({"LANGUAGE_ROUTES": '{"legal/": "fr,??"}'}, "LANGUAGE_ROUTES"),
         ({"DocumentStorage": "not a connection string"}, "DocumentStorage"),
     ],
 )
@@ -62,6 +58,14 @@ def test_invalid_settings_name_the_setting(overrides, setting):
         load(**overrides)
     assert caught.value.name == setting
     assert setting in str(caught.value)
+
+
+@pytest.mark.parametrize("routes", ["{not json", '["fr"]', '{"legal/": 7}', '{"legal/": "fr,??"}'])
+def test_malformed_language_routes_fail_the_documents_they_route_not_the_app(routes):
+    settings = load(LANGUAGE_ROUTES=routes)
+    with pytest.raises(SettingError) as caught:
+        settings.languages_for("legal/a.txt")
+    assert caught.value.name == "LANGUAGE_ROUTES"
 
 
 def test_local_emulator_may_use_plain_http():

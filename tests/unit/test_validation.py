@@ -53,9 +53,9 @@ def test_zip_based_office_files_need_the_zip_signature():
 
 
 def test_metadata_languages_override_and_are_validated():
-    assert target_languages({"TargetLanguages": "ja, ko"}, ("fr",)) == ("ja", "ko")
-    assert target_languages({}, ("fr",)) == ("fr",)
-    assert target_languages({"targetlanguages": "fr;de"}, ("fr",)).code == "InvalidTargetLanguages"
+    assert target_languages({"TargetLanguages": "ja, ko"}, lambda: ("fr",)) == ("ja", "ko")
+    assert target_languages({}, lambda: ("fr",)) == ("fr",)
+    assert target_languages({"targetlanguages": "fr;de"}, lambda: ("fr",)).code == "InvalidTargetLanguages"
 
 
 def test_language_lists_are_deduplicated_case_insensitively():
