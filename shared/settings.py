@@ -81,10 +81,6 @@ class StorageConnection:
     table_service_uri: str | None = None
     client_id: str | None = None
 
-    @property
-    def uses_identity(self) -> bool:
-        return self.connection_string is None
-
 
 @dataclass(frozen=True)
 class LanguageRoute:

@@ -12,7 +12,8 @@ from azure.core.credentials import TokenCredential
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, UserDelegationKey, generate_blob_sas
 
-from shared.settings import StorageAccess, StorageConnection
+from shared.errors import SettingError
+from shared.settings import STORAGE_CONNECTION, StorageAccess, StorageConnection
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +58,14 @@ class StorageClients:
 
     @classmethod
     def connect(cls, connection: StorageConnection, credential: TokenCredential | None = None) -> StorageClients:
-        if not connection.uses_identity:
-            assert connection.connection_string is not None
+        if connection.connection_string is not None:
             return cls(
                 BlobServiceClient.from_connection_string(connection.connection_string),
                 TableServiceClient.from_connection_string(connection.connection_string),
             )
+        if connection.blob_service_uri is None or connection.table_service_uri is None:
+            raise SettingError(STORAGE_CONNECTION, "the identity form needs __blobServiceUri and __tableServiceUri")
         credential = credential or create_credential(connection)
-        assert connection.blob_service_uri is not None
-        assert connection.table_service_uri is not None
         return cls(
             BlobServiceClient(connection.blob_service_uri, credential=credential),
             TableServiceClient(connection.table_service_uri, credential=credential),

@@ -81,7 +81,8 @@ class JobJournal:
 
     def load(self) -> list[Job]:
         with self._lock:
-            assert self._db is not None
+            if self._db is None:
+                raise RuntimeError("the job journal is closed")
             jobs = self._db.execute("SELECT id, created, status, last_action, error, plan FROM jobs").fetchall()
             documents = self._db.execute(
                 "SELECT id, job_id, source, target, language, created, status, last_action, progress, characters,"

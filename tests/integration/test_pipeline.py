@@ -254,23 +254,9 @@ def test_an_existing_foreign_output_fails_only_its_document_and_the_rest_are_res
     assert pipeline.storage.download(pipeline.target, "fr/blocked.txt") == b"Somebody else's file."
 
 
-def spy_on_posts(pipeline, monkeypatch) -> list[dict]:
-    """Record each batch request body the app sends (the request still goes to the emulator unchanged)."""
-    bodies: list[dict] = []
-    translator = pipeline.services.translator
-    post = translator.begin_batch
-
-    def recording(body):
-        bodies.append(body)
-        return post(body)
-
-    monkeypatch.setattr(translator, "begin_batch", recording)
-    return bodies
-
-
 def test_sas_urls_are_per_blob_with_the_fewest_permissions(pipeline, monkeypatch):
     pipeline.storage.upload(pipeline.glossaries, "fr.tsv", "Contoso\tCONTOSO-FR\n")
-    bodies = spy_on_posts(pipeline, monkeypatch)
+    bodies = pipeline.record_posts(monkeypatch)
     pipeline.drop("least/privilege.txt", "Contoso.")
 
     [body] = bodies
@@ -302,7 +288,7 @@ def test_managed_identity_mode_sends_plain_urls(make_pipeline, azurite, monkeypa
         settings={"TRANSLATOR_STORAGE_ACCESS": "managed-identity"},
         emulator_settings={"storage_connection_string": azurite.connection_string},  # the Translator's own identity
     ) as pipeline:
-        bodies = spy_on_posts(pipeline, monkeypatch)
+        bodies = pipeline.record_posts(monkeypatch)
         pipeline.drop("identity.txt", "Plain URLs only.")
         [message] = pipeline.run_until_announced(1)
 

@@ -81,6 +81,19 @@ class Pipeline:
             time.sleep(interval)
         return self.received
 
+    def record_posts(self, monkeypatch) -> list[dict]:
+        """Record each batch request body the app sends (the request still goes to the emulator unchanged)."""
+        bodies: list[dict] = []
+        translator = self.services.translator
+        post = translator.begin_batch
+
+        def recording(body):
+            bodies.append(body)
+            return post(body)
+
+        monkeypatch.setattr(translator, "begin_batch", recording)
+        return bodies
+
     def emulator_stats(self) -> dict[str, Any]:
         return requests.get(f"{self.emulator.endpoint}/emulator/stats", timeout=10).json()
 

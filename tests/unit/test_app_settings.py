@@ -80,7 +80,7 @@ def test_identity_form_needs_blob_and_table_uris():
     identity["DocumentStorage__tableServiceUri"] = "https://acct.table.core.windows.net"
     identity["DocumentStorage__clientId"] = "00000000-0000-0000-0000-000000000001"
     storage = Settings.from_environ(identity).storage
-    assert storage.uses_identity
+    assert storage.connection_string is None
     assert storage.client_id == "00000000-0000-0000-0000-000000000001"
 
 
