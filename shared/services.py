@@ -11,7 +11,7 @@ from azure.core.credentials import TokenCredential
 
 from shared.ledger import Ledger
 from shared.settings import Settings
-from shared.storage import SasIssuer, StorageClients
+from shared.storage import SasIssuer, StorageClients, create_credential
 from shared.translator import TranslatorClient
 
 
@@ -25,6 +25,8 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings, *, credential: TokenCredential | None = None) -> Services:
+        if credential is None and (settings.storage.connection_string is None or not settings.translator_key):
+            credential = create_credential(settings.storage.client_id)  # one identity for storage and Translator
         storage = StorageClients.connect(settings.storage, credential)
         ledger = Ledger(storage.table(settings.state_table))
         ledger.ensure_table()
@@ -33,6 +35,7 @@ class Services:
             api_version=settings.api_version,
             key=settings.translator_key,
             region=settings.translator_region,
+            credential=None if settings.translator_key else credential,
         )
         urls = SasIssuer(storage, settings.storage_access, sas_ttl=timedelta(hours=settings.sas_ttl_hours))
         return cls(settings, storage, ledger, translator, urls)

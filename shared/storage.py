@@ -42,11 +42,12 @@ def blob_path_of(url: str) -> BlobPath | None:
     return BlobPath(unquote(segments[0]), unquote("/".join(segments[1:])))
 
 
-def create_credential(connection: StorageConnection) -> TokenCredential:
-    """Entra ID credential for identity-based connections: managed identity on Azure, a developer login locally."""
+def create_credential(client_id: str | None) -> TokenCredential:
+    """The Microsoft Entra ID credential: managed identity on Azure (`client_id` picks a user-assigned one), a
+    developer login locally."""
     from azure.identity import DefaultAzureCredential
 
-    return DefaultAzureCredential(managed_identity_client_id=connection.client_id)
+    return DefaultAzureCredential(managed_identity_client_id=client_id)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class StorageClients:
             )
         if connection.blob_service_uri is None or connection.table_service_uri is None:
             raise SettingError(STORAGE_CONNECTION, "the identity form needs __blobServiceUri and __tableServiceUri")
-        credential = credential or create_credential(connection)
+        credential = credential or create_credential(connection.client_id)
         return cls(
             BlobServiceClient(connection.blob_service_uri, credential=credential),
             TableServiceClient(connection.table_service_uri, credential=credential),
@@ -112,6 +113,11 @@ class SasIssuer:
         self._account_key: str | None = getattr(service.credential, "account_key", None)
         self._delegation = None if self._account_key else DelegationKeyCache(service, sas_ttl)
         self._https_only = urlsplit(service.url).scheme == "https"
+
+    @property
+    def delegation_keys_requested(self) -> int:
+        """User-delegation keys requested so far (identity-based connections only)."""
+        return self._delegation.requests if self._delegation else 0
 
     def source_url(self, path: BlobPath) -> str:
         return self._url(path, "r")

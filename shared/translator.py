@@ -233,9 +233,7 @@ class TranslatorClient:
         with self._lock:
             if self._token is None or self._token[1] - 300 < time.time():
                 if self.credential is None:
-                    from azure.identity import DefaultAzureCredential
-
-                    self.credential = DefaultAzureCredential()
+                    raise TranslatorAuthFailed("no TRANSLATOR_KEY and no Microsoft Entra ID credential to call with")
                 token = self.credential.get_token(TOKEN_SCOPE)
                 self._token = (token.token, token.expires_on)
             return self._token[0]
