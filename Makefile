@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: deps lint format test demo up down status emulator clean
+.PHONY: deps lint format test stress demo up down status emulator clean
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
@@ -30,6 +30,10 @@ format: $(PY_STAMP)
 ## The whole suite: lint, then pytest (which starts and stops its own Azurite and emulators).
 test: deps lint
 	$(PY) -m pytest
+
+## Heavy variants of the reliability tests (1,000 blobs from 4 processes × 8 threads, ...).
+stress: deps
+	$(PY) -m pytest -m stress -s
 
 ## Offline demo: Azurite + the emulator + function_app.py under the local runner translate a set of documents.
 demo: deps

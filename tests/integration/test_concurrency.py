@@ -1,0 +1,108 @@
+"""Concurrency: several processes, each with several threads, invoke the blob trigger for the same blobs, every
+event delivered twice in shuffled order. Every document is claimed by exactly one batch, translated once per
+language, announced once."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from shared.storage import blob_path_of
+from tests.support.functions_host import REPO_ROOT
+
+
+def run_concurrently(pipeline, tmp_path, *, documents: int, processes: int, threads: int, seed: int) -> dict:
+    names = [f"load/doc-{index:04}.txt" for index in range(documents)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda name: pipeline.upload(name, f"Document {name} says hello."), names))
+    events = names * 2
+    random.Random(seed).shuffle(events)
+    workers = []
+    for index in range(processes):
+        events_file, output_file = tmp_path / f"events-{index}.json", tmp_path / f"out-{index}.jsonl"
+        events_file.write_text(json.dumps(events[index::processes]))
+        workers.append(
+            (
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.support.trigger_worker",
+                        str(events_file),
+                        str(output_file),
+                        str(threads),
+                    ],
+                    cwd=REPO_ROOT,
+                ),
+                output_file,
+            )
+        )
+    for process, _ in workers:
+        assert process.wait(timeout=600) == 0, "a trigger invocation raised (it would be retried, then poisoned)"
+    from_triggers = [json.loads(line) for _, output in workers for line in output.read_text().splitlines()]
+    pipeline.run_until_announced(documents, timeout=300)
+    pipeline.tick()
+    return {"names": names, "messages": from_triggers + pipeline.collect()}
+
+
+def jobs_per_source(pipeline) -> dict[str, set[str]]:
+    api = f"{pipeline.emulator.api}/document/batches"
+    headers = pipeline.emulator.headers()
+    params = {"api-version": "2024-05-01", "$maxpagesize": "100"}
+    jobs = requests.get(api, params=params, headers=headers, timeout=30).json()
+    found: defaultdict[str, set[str]] = defaultdict(set)
+    job_ids = [job["id"] for job in jobs["value"]]
+    while jobs.get("nextLink"):
+        jobs = requests.get(jobs["nextLink"], headers=headers, timeout=30).json()
+        job_ids += [job["id"] for job in jobs["value"]]
+    for job_id in job_ids:
+        page = requests.get(f"{api}/{job_id}/documents", params=params, headers=headers, timeout=30).json()
+        while True:
+            for document in page["value"]:
+                found[blob_path_of(document["sourcePath"]).name].add(job_id)
+            if not page.get("nextLink"):
+                break
+            page = requests.get(page["nextLink"], headers=headers, timeout=30).json()
+    return found
+
+
+def check(pipeline, result: dict) -> dict:
+    names, messages = result["names"], result["messages"]
+    ids_per_document = defaultdict(set)
+    for message in messages:
+        ids_per_document[message["data"]["source"]["name"]].add(message["id"])
+    assert set(ids_per_document) == set(names)  # nothing lost
+    assert all(len(ids) == 1 for ids in ids_per_document.values())  # one distinct message id per document version
+    assert {message["data"]["status"] for message in messages} == {"Succeeded"}
+    stats = pipeline.emulator_stats()
+    assert stats["translationsByLanguage"] == {"fr": len(names), "de": len(names)}  # translated once per language
+    jobs = jobs_per_source(pipeline)
+    assert all(len(jobs[name]) == 1 for name in names)  # claimed by exactly one batch
+    return {
+        "documents": len(names),
+        "messages": len(messages),
+        "duplicate_announcements": len(messages) - len(names),
+        "batches": sum(stats["requests"]["start_translation"].values()),
+    }
+
+
+def test_two_processes_of_four_threads_and_every_event_twice(pipeline, tmp_path):
+    result = run_concurrently(pipeline, tmp_path, documents=100, processes=2, threads=4, seed=11)
+    figures = check(pipeline, result)
+    print(f"\nconcurrency (fast): {figures}")
+    assert figures["duplicate_announcements"] == 0
+
+
+@pytest.mark.stress
+def test_four_processes_of_eight_threads_1000_blobs_every_event_twice(pipeline, tmp_path):
+    result = run_concurrently(pipeline, tmp_path, documents=1000, processes=4, threads=8, seed=7)
+    figures = check(pipeline, result)
+    print(f"\nconcurrency (stress): {figures}")
+    assert figures["duplicate_announcements"] == 0
