@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -186,3 +187,20 @@ def test_two_pollers_racing_on_a_finished_job_announce_it_once(pipeline):
         results = list(pool.map(lambda _: Poller(pipeline.services).tick(), range(2)))
 
     assert sorted(len(announcements) for announcements in results) == [0, 1]
+
+
+def test_announcements_the_host_never_wrote_are_not_repeated_but_the_outcome_stays_queryable(pipeline):
+    """The exact guarantee of the output-binding window (docs/reliability.md): stated, and shown."""
+    pipeline.drop("window.txt", "Written after the function returned.")
+    [job] = pipeline.services.ledger.active_jobs()
+    TranslatorApi(pipeline.emulator).wait(job.key)
+
+    lost = Poller(pipeline.services).tick()  # the host dies before writing these to the queue
+    pipeline.tick()
+    pipeline.tick()
+
+    assert len(lost) == 1
+    assert pipeline.collect() == []  # not announced again
+    status = pipeline.host.http_get("get_status", {"name": "window.txt"})
+    body = json.loads(status.get_body())
+    assert (body["state"], body["outcome"], body["messageId"]) == ("Completed", "Succeeded", lost[0].message_id)
