@@ -85,6 +85,17 @@ def azurite_executable() -> str:
     raise FileNotFoundError("Azurite is not installed: run `make test` (it runs `npm ci`) or `npm ci` in the repo root")
 
 
+def stop_azurite(process: subprocess.Popen) -> None:
+    """In-memory Azurite has nothing to flush, and open keep-alive connections can hold a graceful close for 10 s:
+    ask, then insist."""
+    process.terminate()
+    try:
+        process.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @contextmanager
 def running_azurite() -> Iterator[AzuriteEndpoints]:
     endpoints = AzuriteEndpoints(free_port(), free_port(), free_port())
@@ -120,9 +131,5 @@ def running_azurite() -> Iterator[AzuriteEndpoints]:
                 wait_for_port(endpoints.host, port)
             yield endpoints
         finally:
-            process.terminate()
-            try:  # in-memory: nothing to flush; open keep-alive connections can hold a graceful close for 10 s
-                process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_azurite(process)
             log.close()

@@ -18,7 +18,7 @@ from pathlib import Path
 import trustme
 from azure.core.credentials import AccessToken
 
-from devstack.azurite import ACCOUNT_NAME, azurite_executable, free_port, wait_for_port
+from devstack.azurite import ACCOUNT_NAME, azurite_executable, free_port, stop_azurite, wait_for_port
 
 TENANT = "00000000-0000-0000-0000-0000000000aa"
 
@@ -108,5 +108,4 @@ def oauth_azurite() -> Iterator[OAuthAzurite]:
                 os.environ.pop("REQUESTS_CA_BUNDLE", None)
             else:
                 os.environ["REQUESTS_CA_BUNDLE"] = saved
-            process.terminate()
-            process.wait(timeout=10)
+            stop_azurite(process)
