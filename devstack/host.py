@@ -123,7 +123,9 @@ def discover(app: func.FunctionApp) -> list[HostedFunction]:
     return hosted
 
 
-class _Out:
+class Out:
+    """The `func.Out` handed to a function for each output binding."""
+
     def __init__(self) -> None:
         self.value: Any = None
 
@@ -145,7 +147,7 @@ class Invoker:
     def invoke(self, function: HostedFunction, reason: str, **trigger: Any) -> Any:
         invocation = uuid.uuid4()
         logger.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation)
-        outputs = {binding["name"]: _Out() for binding in function.outputs}
+        outputs = {binding["name"]: Out() for binding in function.outputs}
         started = time.monotonic()
         try:
             result = function.call(**trigger, **outputs)

@@ -9,8 +9,6 @@ function returns normally, encoded as host.json `extensions.queues.messageEncodi
 from __future__ import annotations
 
 import json
-import os
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -20,6 +18,8 @@ import azure.functions as func
 from azure.functions.timer import TimerRequest
 from azure.storage.blob import BlobClient
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+
+from devstack.host import Out, resolve
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,28 +32,10 @@ def message_encoding() -> str:
     return host_json().get("extensions", {}).get("queues", {}).get("messageEncoding", "base64")
 
 
-def resolve(value: str) -> str:
-    """`%NAME%` → the app setting NAME, as the host resolves binding expressions."""
-    return re.sub(r"%([^%]+)%", lambda match: os.environ[match.group(1)], value)
-
-
 @cache
 def indexed_functions(app: func.FunctionApp) -> dict[str, Any]:
     """The app's functions by name. Indexing happens once per process, as in the host (a second call raises)."""
     return {function.get_function_name(): function for function in app.get_functions()}
-
-
-class Out:
-    """A `func.Out` the test can read back."""
-
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def set(self, value: Any) -> None:
-        self.value = value
-
-    def get(self) -> Any:
-        return self.value
 
 
 @dataclass
