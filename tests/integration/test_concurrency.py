@@ -12,9 +12,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
-from shared.storage import blob_path_of
 from tests.support.functions_host import REPO_ROOT
 
 
@@ -52,27 +50,6 @@ def run_concurrently(pipeline, tmp_path, *, documents: int, processes: int, thre
     return {"names": names, "messages": from_triggers + pipeline.collect()}
 
 
-def jobs_per_source(pipeline) -> dict[str, set[str]]:
-    api = f"{pipeline.emulator.api}/document/batches"
-    headers = pipeline.emulator.headers()
-    params = {"api-version": "2024-05-01", "$maxpagesize": "100"}
-    jobs = requests.get(api, params=params, headers=headers, timeout=30).json()
-    found: defaultdict[str, set[str]] = defaultdict(set)
-    job_ids = [job["id"] for job in jobs["value"]]
-    while jobs.get("nextLink"):
-        jobs = requests.get(jobs["nextLink"], headers=headers, timeout=30).json()
-        job_ids += [job["id"] for job in jobs["value"]]
-    for job_id in job_ids:
-        page = requests.get(f"{api}/{job_id}/documents", params=params, headers=headers, timeout=30).json()
-        while True:
-            for document in page["value"]:
-                found[blob_path_of(document["sourcePath"]).name].add(job_id)
-            if not page.get("nextLink"):
-                break
-            page = requests.get(page["nextLink"], headers=headers, timeout=30).json()
-    return found
-
-
 def check(pipeline, result: dict) -> dict:
     names, messages = result["names"], result["messages"]
     ids_per_document = defaultdict(set)
@@ -83,7 +60,7 @@ def check(pipeline, result: dict) -> dict:
     assert {message["data"]["status"] for message in messages} == {"Succeeded"}
     stats = pipeline.emulator_stats()
     assert stats["translationsByLanguage"] == {"fr": len(names), "de": len(names)}  # translated once per language
-    jobs = jobs_per_source(pipeline)
+    jobs = pipeline.jobs_per_source()
     assert all(len(jobs[name]) == 1 for name in names)  # claimed by exactly one batch
     return {
         "documents": len(names),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import function_app
 from devstack.azurite import AzuriteEndpoints
 from shared.poller import Poller
 from shared.services import Services, current_services
+from shared.storage import blob_path_of
 from tests.support.emulator import RunningEmulator, serve_emulator
 from tests.support.functions_host import FunctionsHost
 from tests.support.storage import TestStorage
@@ -99,6 +101,26 @@ class Pipeline:
 
     def calls(self, operation: str) -> int:
         return sum(self.emulator_stats()["requests"].get(operation, {}).values())
+
+    def jobs_per_source(self) -> dict[str, set[str]]:
+        """Source blob name -> the ids of the emulator's jobs that contain it (read through the public API)."""
+        api, headers = f"{self.emulator.api}/document/batches", self.emulator.headers()
+        params = {"api-version": "2024-05-01", "$maxpagesize": "100"}
+        found: defaultdict[str, set[str]] = defaultdict(set)
+        for job in self._pages(api, params, headers):
+            for document in self._pages(f"{api}/{job['id']}/documents", params, headers):
+                path = blob_path_of(document["sourcePath"])
+                if path is not None:
+                    found[path.name].add(job["id"])
+        return found
+
+    @staticmethod
+    def _pages(url: str, params: dict[str, str], headers: dict[str, str]) -> Iterator[dict[str, Any]]:
+        page = requests.get(url, params=params, headers=headers, timeout=30).json()
+        yield from page["value"]
+        while page.get("nextLink"):
+            page = requests.get(page["nextLink"], headers=headers, timeout=30).json()
+            yield from page["value"]
 
     def translated(self, language: str, name: str) -> str:
         return self.storage.download(self.target, f"{language}/{name}").decode("utf-8-sig")
