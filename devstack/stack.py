@@ -208,23 +208,13 @@ class Stack:
         TableServiceClient.from_connection_string(connection).create_table_if_not_exists(values["STATE_TABLE"])
 
     def _start_emulator(self, values: dict[str, str]) -> None:
-        self._spawn(
-            "emulator",
-            [
-                sys.executable,
-                "-m",
-                "devstack.emulator",
-                "--port",
-                str(self.ports.emulator),
-                "--key",
-                values.get("TRANSLATOR_KEY") or "local-dev-key",
-                "--state-dir",
-                str(self.state_dir / "emulator"),
-                "--storage-connection-string",
-                values["DocumentStorage"],
-            ],
-            port=self.ports.emulator,
-        )
+        command = [
+            sys.executable, "-m", "devstack.emulator", "--port", str(self.ports.emulator),
+            "--key", values.get("TRANSLATOR_KEY") or "local-dev-key", "--state-dir", str(self.state_dir / "emulator"),
+        ]  # fmt: skip
+        if values.get("TRANSLATOR_STORAGE_ACCESS") == "managed-identity":  # the Translator's own storage identity
+            command += ["--storage-connection-string", values["DocumentStorage"]]
+        self._spawn("emulator", command, port=self.ports.emulator)
         requests.get(f"http://127.0.0.1:{self.ports.emulator}/emulator/health", timeout=10).raise_for_status()
 
     def _start_host(self) -> None:

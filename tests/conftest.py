@@ -45,6 +45,6 @@ def storage(azurite: AzuriteEndpoints) -> TestStorage:
 
 @pytest.fixture(scope="session")
 def emulator(azurite: AzuriteEndpoints) -> Iterator[RunningEmulator]:
-    """The default emulator: pseudo engine, 4 workers, no faults, with a storage identity for plain URLs."""
-    with serve_emulator(workers=4, storage_connection_string=azurite.connection_string) as running:
+    """The default emulator: pseudo engine, 4 workers, no faults; it reaches storage through the SAS it is given."""
+    with serve_emulator(workers=4) as running:
         yield running

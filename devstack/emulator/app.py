@@ -42,7 +42,7 @@ from devstack.emulator.journal import JobJournal
 from devstack.emulator.listing import ListQuery, parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
 from devstack.emulator.redaction import install_sas_redaction
-from devstack.emulator.start_request import parse_start_request
+from devstack.emulator.start_request import InputSpec, parse_start_request
 from devstack.emulator.stats import RequestStats, operation_name
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,8 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
                 "InvalidRequestBody", "The request body is not valid JSON.", code=INVALID_REQUEST
             ) from None
         specs = parse_start_request(body)
+        if config.storage_connection_string:
+            _refuse_sas_urls(specs)
         job = await run_in_threadpool(runner.submit, specs)
         location = f"{_base_url(request)}/translator/document/batches/{job.id}?api-version={_api_version(request)}"
         return Response(status_code=202, headers={"Operation-Location": location})
@@ -310,6 +312,27 @@ def _api_version(request: Request) -> str:
 
 def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+def _refuse_sas_urls(specs: list[InputSpec]) -> None:
+    """With its own storage identity (managed-identity mode) the service refuses URLs that still carry a SAS."""
+    for index, spec in enumerate(specs):
+        urls = [("source.sourceUrl", spec.source)]
+        urls += [(f"targets[{i}].targetUrl", target.location) for i, target in enumerate(spec.targets)]
+        urls += [
+            (f"targets[{i}].glossaries[{j}].glossaryUrl", glossary.location)
+            for i, target in enumerate(spec.targets)
+            for j, glossary in enumerate(target.glossaries)
+        ]
+        for where, location in urls:
+            if location.has_sas:
+                raise bad_request(
+                    "SasTokenNotAllowed",
+                    f"inputs[{index}].{where} carries a SAS token, but the Translator reaches storage with its managed "
+                    "identity: send plain URLs.",
+                    code=INVALID_REQUEST,
+                    target=f"inputs[{index}].{where}",
+                )
 
 
 def _require_guid(value: str, what: str) -> None:

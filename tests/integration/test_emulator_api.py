@@ -393,12 +393,24 @@ def test_file_source_without_read_permission_fails_validation(api: TranslatorApi
     assert status["error"]["innerError"]["code"] == "InvalidDocumentAccessLevel"
 
 
-def test_plain_urls_use_the_emulators_own_storage_identity(api: TranslatorApi, storage: TestStorage):
+def test_plain_urls_use_the_emulators_own_storage_identity(azurite, storage: TestStorage):
     src, tgt = storage.new_container("src"), storage.new_container("tgt")
     storage.upload(src, "a.txt", "Managed identity mode")
     body = {"inputs": [folder_input(storage.plain_url(src), [(storage.plain_url(tgt), "fr")])]}
-    assert api.wait(api.start(body))["status"] == "Succeeded"
+    with serve_emulator(storage_connection_string=azurite.connection_string) as emulator:
+        api = TranslatorApi(emulator)
+        assert api.wait(api.start(body))["status"] == "Succeeded"
     assert storage.download(tgt, "a.txt").decode().startswith("[fr] ")
+
+
+def test_with_its_own_identity_the_emulator_refuses_urls_that_carry_a_sas(azurite, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Managed identity mode")
+    body = {"inputs": [folder_input(storage.plain_url(src), [(storage.container_sas_url(tgt, "rwl"), "fr")])]}
+    with serve_emulator(storage_connection_string=azurite.connection_string) as emulator:
+        response = TranslatorApi(emulator).call("POST", "/document/batches", json=body)
+    assert_error(response, 400, "InvalidRequest", "SasTokenNotAllowed")
+    assert response.json()["error"]["innerError"]["target"] == "inputs[0].targets[0].targetUrl"
 
 
 def test_plain_urls_without_an_identity_fail_validation(azurite, storage: TestStorage):
