@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 def handle_upload(blob: BlobClient) -> list[str]:
     """Blob trigger: record (or reject) the document, then submit everything waiting. Returns queue messages."""
     services = current_services()
-    receipt = receive(blob, services, now=utc_now())
-    announcements = [receipt.announcement] if receipt.announcement else []
+    rejection = receive(blob, services, now=utc_now())
+    announcements = [rejection] if rejection else []
     announcements += Submitter(services).run()
     return [announcement.to_json() for announcement in announcements]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -29,23 +28,15 @@ from shared.validation import (
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """What intake did with one blob event."""
-
-    document: DocumentRecord | None
-    announcement: Announcement | None = None
-
-
-def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
-    """Validate and record the triggering blob; a rejection is recorded and announced, never raised."""
+def receive(blob: BlobClient, services: Services, *, now: datetime) -> Announcement | None:
+    """Validate and record the triggering blob. A rejection is recorded and returned to announce, never raised."""
     path = BlobPath(blob.container_name, blob.blob_name)
     try:
         properties = blob.get_blob_properties()
     except ResourceNotFoundError:
         logger.warning("document %s: deleted before it could be recorded", path)
         rejection = Rejection("SourceDeleted", "The blob was deleted before it could be recorded.")
-        return Receipt(None, _rejected_announcement(services, path, "", 0, now, now, rejection))
+        return _rejected_announcement(services, path, "", 0, now, now, rejection)
     record = _new_record(blob, properties, services, now)
     pointer_key = name_key(path.container, path.name)
     previous = services.ledger.get(NamePointer, pointer_key)
@@ -55,21 +46,21 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Receipt:
     if previous is not None and previous.document_key != record.key:
         record.replaces = previous.document_key  # kept on rejections too: later versions walk back through them
     if record.state is DocumentState.REJECTED:
-        receipt = _record_rejection(record, services, now)
+        announcement = _record_rejection(record, services, now)
         services.ledger.point_name(pointer, current=previous)
-        return receipt
+        return announcement
     created = services.ledger.insert(record)
     if not created:
         existing = services.ledger.document(record.key)
         record = existing or record
         if record.state is not DocumentState.RECEIVED:
             logger.info("document %s: duplicate event for version %s ignored", path, record.source_etag)
-            return Receipt(record)
+            return None
     services.ledger.insert(InboxEntry(**record.version_fields()))  # no-op on a duplicate; restores a lost one
     pointer.received_at = record.received_at
     services.ledger.point_name(pointer, current=previous)
     logger.info("document %s: recorded (%d bytes, languages %s)", path, record.bytes, ",".join(record.languages))
-    return Receipt(record)
+    return None
 
 
 def _new_record(blob: BlobClient, properties: BlobProperties, services: Services, now: datetime) -> DocumentRecord:
@@ -122,7 +113,7 @@ def _check_content(blob: BlobClient, name: str) -> Rejection | None:
     return check_signature(name, head)
 
 
-def _record_rejection(record: DocumentRecord, services: Services, now: datetime) -> Receipt:
+def _record_rejection(record: DocumentRecord, services: Services, now: datetime) -> Announcement:
     if not services.ledger.insert(record):
         record = services.ledger.document(record.key) or record  # duplicate event: announce the same message again
     path = BlobPath(record.container, record.name)
@@ -131,7 +122,7 @@ def _record_rejection(record: DocumentRecord, services: Services, now: datetime)
     announcement = _rejected_announcement(
         services, path, record.source_etag, record.bytes, record.received_at, record.completed_at or now, rejection
     )
-    return Receipt(record, announcement)
+    return announcement
 
 
 def _rejected_announcement(

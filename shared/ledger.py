@@ -70,7 +70,7 @@ class Ledger:
         return True
 
     def delete(self, record: Record) -> None:
-        self._table.delete_entity(record.to_entity()["PartitionKey"], record.row_key)
+        self._table.delete_entity(record.to_entity()["PartitionKey"], record.key)
 
     def get(self, cls: type[R], key: str) -> R | None:
         try:
@@ -97,7 +97,7 @@ class Ledger:
 
     def delete_all(self, records: Iterable[Record]) -> None:
         """Delete records of one partition in transactions of 100; ones already gone are fine (re-runs)."""
-        keys = [(record.to_entity()["PartitionKey"], record.row_key) for record in records]
+        keys = [(record.to_entity()["PartitionKey"], record.key) for record in records]
         for start in range(0, len(keys), TRANSACTION_LIMIT):
             chunk = keys[start : start + TRANSACTION_LIMIT]
             try:

@@ -51,16 +51,13 @@ class JobState(StrEnum):
 class Record:
     """A Table entity as a dataclass: snake_case fields become PascalCase properties; `etag` is the entity's ETag."""
 
+    key: str  # the RowKey
     etag: str | None = None
 
     PARTITION = ""
 
-    @property
-    def row_key(self) -> str:
-        raise NotImplementedError
-
     def to_entity(self) -> dict[str, Any]:
-        entity: dict[str, Any] = {"PartitionKey": self.PARTITION, "RowKey": self.row_key}
+        entity: dict[str, Any] = {"PartitionKey": self.PARTITION, "RowKey": self.key}
         for item in fields(self):
             if item.name in ("etag", "key") or item.name.startswith("_"):
                 continue
@@ -95,7 +92,6 @@ class Record:
 class SourceVersion(Record):
     """The facts about one version (ETag) of one source blob that every stage carries along."""
 
-    key: str
     container: str
     name: str
     source_etag: str
@@ -104,10 +100,6 @@ class SourceVersion(Record):
     received_at: datetime
     source_language: str | None = None
     replaces: str | None = None  # key of the previous version of this name, whose outputs get replaced
-
-    @property
-    def row_key(self) -> str:
-        return self.key
 
     def version_fields(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(SourceVersion) if item.name != "etag"}
@@ -149,16 +141,11 @@ class BatchRecord(Record):
     """A set of claimed documents on their way to becoming one job."""
 
     PARTITION = "batch"
-    key: str
     state: BatchState
     created_at: datetime
     claim_expires: datetime
     document_count: int
     job_id: str | None = None
-
-    @property
-    def row_key(self) -> str:
-        return self.key
 
     def is_expired(self, now: datetime) -> bool:
         return self.claim_expires <= now
@@ -187,7 +174,6 @@ class JobRecord(Record):
 
     PARTITION = "job"
     FINISHED_PARTITION = "job-finished"
-    key: str
     batch_id: str
     state: JobState
     status: str
@@ -197,10 +183,6 @@ class JobRecord(Record):
     summary: dict[str, int] | None = None
     polls: int = 0
     completed_at: datetime | None = None
-
-    @property
-    def row_key(self) -> str:
-        return self.key
 
     def to_entity(self) -> dict[str, Any]:
         entity = super().to_entity()
@@ -214,15 +196,10 @@ class NamePointer(Record):
     """The latest recorded version of a blob name, for status lookups by name."""
 
     PARTITION = "name"
-    key: str
     container: str
     name: str
     document_key: str
     received_at: datetime
-
-    @property
-    def row_key(self) -> str:
-        return self.key
 
 
 def _pascal(name: str) -> str:
