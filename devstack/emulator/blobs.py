@@ -101,6 +101,9 @@ class SourceBlob:
     size: int
 
 
+WRITER_METADATA = "emulatordocumentid"  # on every output: which document of which job wrote it
+
+
 class BlobGateway:
     """Reads, lists and writes blobs through request URLs."""
 
@@ -160,18 +163,35 @@ class BlobGateway:
         with _mapped_errors():
             return self._blob(location).download_blob().readall()
 
-    def write_new(self, location: BlobLocation, data: BinaryIO, *, length: int, content_type: str) -> None:
-        """Create the blob from a file, uploaded in blocks; an existing one is never overwritten."""
+    def write_new(self, location: BlobLocation, data: BinaryIO, *, length: int, content_type: str, writer: str) -> None:
+        """Create the blob from a file, uploaded in blocks; an existing one is never overwritten. The blob is tagged
+        with `writer` (a document id), so a retry after a lost response, or a resumed job after a restart, knows its
+        own output from someone else's."""
+        blob = self._blob(location)
         try:
             with _mapped_errors():
-                self._blob(location).upload_blob(
-                    data, length=length, overwrite=False, content_settings=ContentSettings(content_type=content_type)
+                blob.upload_blob(
+                    data,
+                    length=length,
+                    overwrite=False,
+                    metadata={WRITER_METADATA: writer},
+                    content_settings=ContentSettings(content_type=content_type),
                 )
         except ResourceExistsError as exc:
+            if self._written_by(blob, writer):
+                return
             raise DocumentFailure(
                 "TargetFileAlreadyExists",
                 f"The target document '{location.public_url}' already exists.",
             ) from exc
+
+    @staticmethod
+    def _written_by(blob: BlobClient, writer: str) -> bool:
+        """Whether the existing blob carries `writer`'s tag; False when it cannot be read (a write-only SAS)."""
+        try:
+            return (blob.get_blob_properties().metadata or {}).get(WRITER_METADATA) == writer
+        except HttpResponseError:
+            return False
 
 
 class _mapped_errors:

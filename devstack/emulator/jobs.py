@@ -114,7 +114,6 @@ class Job:
     sources: list[SourceDocument] = field(default_factory=list)
     documents: list[DocumentRecord] = field(default_factory=list)
     glossary_cache: dict[str, Glossary] = field(default_factory=dict)
-    resumed: bool = False  # loaded from --state-dir after a restart
 
     def set_sources(self, sources: list[SourceDocument]) -> None:
         self.sources = sources

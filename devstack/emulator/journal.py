@@ -165,7 +165,6 @@ def _job(row: tuple[Any, ...], records: list[DocumentRecord]) -> Job:
         status=Status(status),
         last_action=datetime.fromisoformat(last_action),
         error=_parse_error(error),
-        resumed=True,
     )
     if plan is None:
         job.documents = records

@@ -270,10 +270,8 @@ class JobRunner:
             except _Interrupted:
                 return  # shutting down: the record stays Running in --state-dir and is resumed after a restart
             except DocumentFailure as failure:
-                if not (job.resumed and failure.detail.inner_code == "TargetFileAlreadyExists"):
-                    self._update(job, record, Status.FAILED, error=failure.detail)
-                    continue
-                logger.info("job %s: %s was written before the restart", job.id, record.target.public_url)
+                self._update(job, record, Status.FAILED, error=failure.detail)
+                continue
             except Exception:
                 logger.exception("job %s: translating document %s failed", job.id, record.id)
                 self._update(job, record, Status.FAILED, error=_internal_error())
@@ -337,7 +335,7 @@ class JobRunner:
 
     def _write_output(self, record: DocumentRecord, output: BinaryIO, length: int, content_type: str) -> None:
         try:
-            self._gateway.write_new(record.target, output, length=length, content_type=content_type)
+            self._gateway.write_new(record.target, output, length=length, content_type=content_type, writer=record.id)
         except StorageAccessDenied as exc:
             raise DocumentFailure(
                 "InvalidTargetDocumentAccessLevel",

@@ -1,9 +1,15 @@
-"""--state-dir: a restarted emulator still knows finished jobs and finishes the unfinished ones."""
+"""--state-dir: a restarted emulator still knows finished jobs and finishes the unfinished ones; outputs it wrote
+before a restart or a lost response count as its own."""
 
 from __future__ import annotations
 
+import io
 import time
 
+import pytest
+
+from devstack.emulator.blobs import BlobGateway, parse_location
+from devstack.emulator.errors import DocumentFailure
 from tests.support.emulator import serve_emulator
 from tests.support.storage import TestStorage
 from tests.support.translator_api import TranslatorApi, file_input, folder_input
@@ -75,3 +81,17 @@ def test_the_state_file_keeps_no_sas_once_a_job_ends(storage: TestStorage, tmp_p
         )
     state = b"".join(path.read_bytes() for path in tmp_path.iterdir())
     assert b"sig=" not in state
+
+
+def test_a_target_the_emulator_wrote_itself_counts_as_written_and_anyone_elses_fails(storage: TestStorage):
+    """A write whose response was lost is retried by the storage SDK and meets its own blob (seen with Azurite
+    stopped mid-upload): that is success. Any other existing blob is TargetFileAlreadyExists."""
+    target = storage.new_container("own-writes")
+    location = parse_location(storage.blob_sas_url(target, "fr/a.txt", "rw"))
+    gateway = BlobGateway()
+    gateway.write_new(location, io.BytesIO(b"first"), length=5, content_type="text/plain", writer="doc-1")
+
+    gateway.write_new(location, io.BytesIO(b"first"), length=5, content_type="text/plain", writer="doc-1")
+    with pytest.raises(DocumentFailure, match="already exists"):
+        gateway.write_new(location, io.BytesIO(b"other"), length=5, content_type="text/plain", writer="doc-2")
+    assert storage.download(target, "fr/a.txt") == b"first"
