@@ -16,21 +16,28 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
     connection="DocumentStorage",
     source=func.BlobSource.EVENT_GRID,
 )
-@app.queue_output(arg_name="announcements", queue_name="%COMPLETION_QUEUE%", connection="DocumentStorage")
-def on_document_uploaded(client: blob.BlobClient, announcements: func.Out[list[str]]) -> None:
+@app.queue_output(arg_name="outbox", queue_name="%OUTBOX_QUEUE%", connection="DocumentStorage")
+def on_document_uploaded(client: blob.BlobClient, outbox: func.Out[list[str]]) -> None:
     """A document arrived: validate, record, submit it with whatever else waits."""
-    messages = handlers.handle_upload(client)
-    if messages:
-        announcements.set(messages)
+    requests = handlers.handle_upload(client)
+    if requests:
+        outbox.set(requests)
 
 
 @app.timer_trigger(arg_name="timer", schedule="%POLL_SCHEDULE%", run_on_startup=False)
-@app.queue_output(arg_name="announcements", queue_name="%COMPLETION_QUEUE%", connection="DocumentStorage")
-def poll_translation_jobs(timer: func.TimerRequest, announcements: func.Out[list[str]]) -> None:
+@app.queue_output(arg_name="outbox", queue_name="%OUTBOX_QUEUE%", connection="DocumentStorage")
+def poll_translation_jobs(timer: func.TimerRequest, outbox: func.Out[list[str]]) -> None:
     """Recover, re-submit, poll due jobs and announce the finished ones."""
-    messages = handlers.handle_poll_tick()
-    if messages:
-        announcements.set(messages)
+    requests = handlers.handle_poll_tick()
+    if requests:
+        outbox.set(requests)
+
+
+@app.queue_trigger(arg_name="request", queue_name="%OUTBOX_QUEUE%", connection="DocumentStorage")
+@app.queue_output(arg_name="announcements", queue_name="%COMPLETION_QUEUE%", connection="DocumentStorage")
+def publish_announcements(request: func.QueueMessage, announcements: func.Out[list[str]]) -> None:
+    """Put the completion messages of one publish request on the completion queue (retried by the host)."""
+    announcements.set(handlers.handle_publish(request.get_body().decode("utf-8")))
 
 
 @app.route(route="status/{*name}", methods=["GET"])

@@ -3,8 +3,9 @@
 It discovers functions through `app.get_functions()` and their binding metadata, takes app settings from
 `local.settings.json` (`Values`, resolving `%SETTING%` in binding paths and schedules) and drives:
 blob triggers (scanning the container, receipts by name + ETag, 5 tries then the host's poison message), timer triggers
-(6-field NCRONTAB, never overlapping, `past_due` when late), queue outputs (written only after success, encoded as
-host.json says) and HTTP triggers on http://127.0.0.1:7071/api/... . Any other binding fails at start-up.
+(6-field NCRONTAB, never overlapping, `past_due` when late), queue triggers (messages hidden while processed, deleted on
+success, `maxDequeueCount` tries then `<queue>-poison`), queue outputs (written only after success, encoded as host.json
+says) and HTTP triggers on http://127.0.0.1:7071/api/... . Any other binding fails at start-up.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 from azure.core.exceptions import ResourceExistsError
+from azure.functions.queue import QueueMessage as FunctionQueueMessage
 from azure.functions.timer import TimerRequest
 from azure.storage.blob import BlobClient, BlobServiceClient
-from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+from azure.storage.queue import QueueClient, QueueMessage, TextBase64DecodePolicy, TextBase64EncodePolicy
 from croniter import croniter
 
 from devstack.azurite import REPO_ROOT
@@ -45,7 +47,7 @@ RECEIPTS_CONTAINER = "azure-webjobs-hosts"
 POISON_QUEUE = "webjobs-blobtrigger-poison"
 SCAN_INTERVAL_SECONDS = 1.0
 PAST_DUE_SECONDS = 0.5
-SUPPORTED_TRIGGERS = ("blobTrigger", "timerTrigger", "httpTrigger")
+SUPPORTED_TRIGGERS = ("blobTrigger", "timerTrigger", "queueTrigger", "httpTrigger")
 
 
 class HostError(RuntimeError):
@@ -331,6 +333,94 @@ class TimerDriver:
             self.invoker.invoke(self.function, reason, **{parameter: TimerRequest(past_due=past_due)})
 
 
+# ---- queue triggers ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueTriggerDriver:
+    """Polls the trigger's queue like the host: a batch at a time, each message hidden while it is processed, deleted
+    on success, visible again after a failure, and moved to `<queue>-poison` once `maxDequeueCount` tries failed."""
+
+    function: HostedFunction
+    invoker: Invoker
+    settings: dict[str, Any]
+    stopping: threading.Event
+
+    def __post_init__(self) -> None:
+        self.queue_name = resolve(self.function.trigger["queueName"])
+        self.connection = self.function.trigger.get("connection") or "AzureWebJobsStorage"
+        self.batch_size = int(self.settings.get("batchSize", 16))
+        self.max_dequeue_count = int(self.settings.get("maxDequeueCount", 5))
+        self.max_polling = _seconds(self.settings.get("maxPollingInterval", "00:00:02"))
+        self.retry_delay = _seconds(self.settings.get("visibilityTimeout", "00:00:00"))
+        self.pool = ThreadPoolExecutor(self.batch_size, thread_name_prefix=f"queue-{self.function.name}")
+
+    def run(self) -> None:
+        base64 = self.invoker.message_encoding == "base64"
+        queue = QueueClient.from_connection_string(
+            storage_connection(self.connection),
+            self.queue_name,
+            message_decode_policy=TextBase64DecodePolicy() if base64 else None,
+        )
+        with contextlib.suppress(ResourceExistsError):
+            queue.create_queue()
+        wait = 0.1
+        while not self.stopping.is_set():
+            try:
+                batch = queue.receive_messages(messages_per_page=self.batch_size, visibility_timeout=600)
+                messages = list(next(batch.by_page(), []))
+            except Exception:
+                logger.exception("queue trigger %s: reading %r failed", self.function.name, self.queue_name)
+                messages = []
+            if messages:
+                list(self.pool.map(lambda message: self._process(queue, message), messages))
+                wait = 0.1
+            else:  # back off while the queue is empty, as the host does, up to maxPollingInterval
+                self.stopping.wait(wait)
+                wait = min(wait * 2, self.max_polling)
+        self.pool.shutdown(wait=True)
+
+    def _process(self, queue: QueueClient, message: QueueMessage) -> None:
+        content = message.content
+        body = content if isinstance(content, bytes) else str(content).encode("utf-8")
+        argument = FunctionQueueMessage(
+            id=message.id,
+            body=body,
+            dequeue_count=message.dequeue_count,
+            expiration_time=message.expires_on,
+            insertion_time=message.inserted_on,
+            pop_receipt=message.pop_receipt,
+        )
+        try:
+            self.invoker.invoke(
+                self.function,
+                f"New queue message detected on '{self.queue_name}'.",
+                **{self.function.trigger["name"]: argument},
+            )
+        except Exception:
+            if (message.dequeue_count or 1) >= self.max_dequeue_count:
+                poison = f"{self.queue_name}-poison"
+                logger.error(
+                    "queue trigger %s: message %s failed %d times; moved to %s",
+                    self.function.name,
+                    message.id,
+                    message.dequeue_count,
+                    poison,
+                )
+                self.invoker.queue(self.connection, poison).send_message(body.decode("utf-8"))
+                queue.delete_message(message)
+            else:
+                queue.update_message(message.id, message.pop_receipt, visibility_timeout=int(self.retry_delay))
+            return
+        queue.delete_message(message)
+
+
+def _seconds(timespan: str) -> float:
+    """A host.json timespan ("hh:mm:ss[.fff]") in seconds."""
+    hours, minutes, seconds = timespan.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
 # ---- HTTP -------------------------------------------------------------------------------------------------------
 
 
@@ -426,12 +516,17 @@ class LocalHost:
         self.timer_drivers = [
             TimerDriver(f, self.invoker, self.stopping) for f in self.functions if f.trigger_type == "timerTrigger"
         ]
+        self.queue_drivers = [
+            QueueTriggerDriver(f, self.invoker, extensions.get("queues", {}), self.stopping)
+            for f in self.functions
+            if f.trigger_type == "queueTrigger"
+        ]
         http_functions = [f for f in self.functions if f.trigger_type == "httpTrigger"]
         self.http = http_server(http_functions, self.invoker, self.http_port) if http_functions else None
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for driver in [*self.blob_drivers, *self.timer_drivers]:
+        for driver in [*self.blob_drivers, *self.timer_drivers, *self.queue_drivers]:
             thread = threading.Thread(target=driver.run, name=f"host-{driver.function.name}", daemon=True)
             thread.start()
             self._threads.append(thread)

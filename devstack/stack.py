@@ -55,20 +55,27 @@ class Ports:
 
 
 def settings_for(ports: Ports, path: Path, overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Write local.settings.json at `path` from the sample (if missing), pointed at these ports; returns its Values."""
-    if not path.exists():
-        document = json.loads(SAMPLE_SETTINGS.read_text())
-        document["Values"].update(
-            {
-                "AzureWebJobsStorage": ports.connection_string,
-                "DocumentStorage": ports.connection_string,
-                "TRANSLATOR_ENDPOINT": f"http://127.0.0.1:{ports.emulator}",
-                **(overrides or {}),
-            }
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document, indent=2) + "\n")
-    return json.loads(path.read_text())["Values"]
+    """Write local.settings.json at `path` from the sample (if missing), pointed at these ports; returns its Values.
+    An existing file is kept, and only gains settings the sample has and it lacks (added by a newer version)."""
+    sample = json.loads(SAMPLE_SETTINGS.read_text())
+    if path.exists():
+        document = json.loads(path.read_text())
+        missing = {name: value for name, value in sample["Values"].items() if name not in document["Values"]}
+        if missing:
+            document["Values"].update(missing)
+            path.write_text(json.dumps(document, indent=2) + "\n")
+        return document["Values"]
+    sample["Values"].update(
+        {
+            "AzureWebJobsStorage": ports.connection_string,
+            "DocumentStorage": ports.connection_string,
+            "TRANSLATOR_ENDPOINT": f"http://127.0.0.1:{ports.emulator}",
+            **(overrides or {}),
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(sample, indent=2) + "\n")
+    return sample["Values"]
 
 
 @dataclass
@@ -105,6 +112,7 @@ class Stack:
     state_dir: Path
     settings_path: Path
     children: list[Child] = field(default_factory=list)
+    emulator_options: tuple[str, ...] = ()  # extra `python -m devstack.emulator` options, e.g. faults to inject
 
     @property
     def record(self) -> Path:
@@ -135,10 +143,23 @@ class Stack:
 
     def restart_host(self) -> None:
         """Stop and start the Functions runner alone (its receipts decide what it triggers again)."""
-        for child in [c for c in self.children if c.name == "host"]:
+        self.stop_part("host")
+        self._start_host()
+
+    def restart_emulator(self) -> None:
+        """Stop and start the emulator alone; its --state-dir keeps the jobs."""
+        self.stop_part("emulator")
+        self._start_emulator(settings_for(self.ports, self.settings_path))
+
+    def stop_part(self, name: str) -> None:
+        """Stop one part ("azurite", "emulator" or "host"), leaving the others running."""
+        for child in [c for c in self.children if c.name == name]:
             child.stop()
             self.children.remove(child)
-        self._start_host()
+
+    def start_azurite(self) -> None:
+        """Start Azurite again after `stop_part("azurite")`: same ports, same data."""
+        self._start_azurite()
 
     @classmethod
     def recorded(cls, state_dir: Path, settings_path: Path) -> Stack | None:
@@ -203,8 +224,10 @@ class Stack:
             if name:
                 with contextlib.suppress(ResourceExistsError):
                     blobs.create_container(name)
-        with contextlib.suppress(ResourceExistsError):
-            QueueServiceClient.from_connection_string(connection).create_queue(values["COMPLETION_QUEUE"])
+        queues = QueueServiceClient.from_connection_string(connection)
+        for queue in (values["COMPLETION_QUEUE"], values["OUTBOX_QUEUE"]):
+            with contextlib.suppress(ResourceExistsError):
+                queues.create_queue(queue)
         TableServiceClient.from_connection_string(connection).create_table_if_not_exists(values["STATE_TABLE"])
 
     def _start_emulator(self, values: dict[str, str]) -> None:
@@ -214,7 +237,7 @@ class Stack:
         ]  # fmt: skip
         if values.get("TRANSLATOR_STORAGE_ACCESS") == "managed-identity":  # the Translator's own storage identity
             command += ["--storage-connection-string", values["DocumentStorage"]]
-        self._spawn("emulator", command, port=self.ports.emulator)
+        self._spawn("emulator", [*command, *self.emulator_options], port=self.ports.emulator)
         requests.get(f"http://127.0.0.1:{self.ports.emulator}/emulator/health", timeout=10).raise_for_status()
 
     def _start_host(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from shared import outbox
 from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
 from shared.records import DocumentRecord, DocumentState, SourceVersion
 from shared.services import Services
@@ -14,33 +15,38 @@ logger = logging.getLogger(__name__)
 
 
 def finish_unsubmitted(
-    services: Services, member: SourceVersion, outcome: Outcome, error: ErrorInfo, *, now: datetime
-) -> Announcement:
-    """Record and announce a document that ends before any job (rejected at submission, or refused by the service)."""
-    announcement = Announcement(
-        outcome=outcome,
-        source=source_info(services, member),
-        event_source=services.event_source,
-        received_at=member.received_at,
-        completed_at=now,
-        error=error,
-    )
+    services: Services, ended: list[tuple[SourceVersion, ErrorInfo]], outcome: Outcome, *, now: datetime
+) -> list[Announcement]:
+    """Record and announce documents that end before any job (rejected at submission, or refused by the service).
+    Returns the announcements to request (see `outbox.record`)."""
+    announcements = [
+        Announcement(
+            outcome=outcome,
+            source=source_info(services, member),
+            event_source=services.event_source,
+            received_at=member.received_at,
+            completed_at=now,
+            error=error,
+        )
+        for member, error in ended
+    ]
+    to_request = outbox.record(services, announcements, now=now)  # before the documents count as announced
     state = DocumentState.REJECTED if outcome is Outcome.REJECTED else DocumentState.COMPLETED
-    services.ledger.merge_all(
-        DocumentRecord,
-        {
-            member.key: {
-                "State": state.value,
-                "Outcome": outcome.value,
-                "ErrorCode": error.code,
-                "ErrorMessage": error.message,
-                "CompletedAt": now.isoformat(),
-                "MessageId": announcement.message_id,
-            }
-        },
-    )
-    logger.info("document %s: %s before submission, %s", BlobPath(member.container, member.name), outcome, error.code)
-    return announcement
+    changes = {}
+    for (member, error), announcement in zip(ended, announcements, strict=True):
+        changes[member.key] = {
+            "State": state.value,
+            "Outcome": outcome.value,
+            "ErrorCode": error.code,
+            "ErrorMessage": error.message,
+            "CompletedAt": now.isoformat(),
+            "MessageId": announcement.message_id,
+        }
+        logger.info(
+            "document %s: %s before submission, %s", BlobPath(member.container, member.name), outcome, error.code
+        )
+    services.ledger.merge_all(DocumentRecord, changes)
+    return to_request
 
 
 def source_info(services: Services, member: SourceVersion) -> SourceInfo:

@@ -9,6 +9,7 @@ from typing import Any
 
 from azure.storage.blob import BlobClient
 
+from shared import outbox
 from shared.errors import SettingError
 from shared.intake import receive
 from shared.poller import Poller
@@ -21,17 +22,22 @@ logger = logging.getLogger(__name__)
 
 
 def handle_upload(blob: BlobClient) -> list[str]:
-    """Blob trigger: record (or reject) the document, then submit everything waiting. Returns queue messages."""
+    """Blob trigger: record (or reject) the document, then submit everything waiting. Returns publish requests."""
     services = current_services()
     rejection = receive(blob, services, now=utc_now())
     announcements = [rejection] if rejection else []
     announcements += Submitter(services).run()
-    return [announcement.to_json() for announcement in announcements]
+    return outbox.publish_requests([announcement.to_json() for announcement in announcements])
 
 
 def handle_poll_tick() -> list[str]:
-    """Timer trigger: one poller tick. Returns queue messages."""
-    return [announcement.to_json() for announcement in Poller(current_services()).tick()]
+    """Timer trigger: one poller tick. Returns publish requests."""
+    return outbox.publish_requests(Poller(current_services()).tick())
+
+
+def handle_publish(request: str) -> list[str]:
+    """Queue trigger on OUTBOX_QUEUE: one publish request. Returns completion messages."""
+    return outbox.publish(current_services(), request)
 
 
 def document_status(name: str) -> tuple[int, dict[str, Any]]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobProperties
 
+from shared import outbox
 from shared.errors import TranslatorError
 from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
 from shared.records import DocumentRecord, DocumentState, InboxEntry, NamePointer, document_key, name_key
@@ -36,7 +37,7 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Announcem
     except ResourceNotFoundError:
         logger.warning("document %s: deleted before it could be recorded", path)
         rejection = Rejection("SourceDeleted", "The blob was deleted before it could be recorded.")
-        return _rejected_announcement(services, path, "", 0, now, now, rejection)
+        return _to_request(services, _rejected_announcement(services, path, "", 0, now, now, rejection), now)
     record = _new_record(blob, properties, services, now)
     pointer_key = name_key(path.container, path.name)
     previous = services.ledger.get(NamePointer, pointer_key)
@@ -48,7 +49,7 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Announcem
     if record.state is DocumentState.REJECTED:
         announcement = _record_rejection(record, services, now)
         services.ledger.point_name(pointer, current=previous)
-        return announcement
+        return _to_request(services, announcement, now)
     created = services.ledger.insert(record)
     if not created:
         existing = services.ledger.document(record.key)
@@ -61,6 +62,11 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Announcem
     services.ledger.point_name(pointer, current=previous)
     logger.info("document %s: recorded (%d bytes, languages %s)", path, record.bytes, ",".join(record.languages))
     return None
+
+
+def _to_request(services: Services, announcement: Announcement, now: datetime) -> Announcement | None:
+    """Rejections go through the outbox after the record: a redelivered event announces the recorded one again."""
+    return next(iter(outbox.record(services, [announcement], now=now)), None)
 
 
 def _new_record(blob: BlobClient, properties: BlobProperties, services: Services, now: datetime) -> DocumentRecord:

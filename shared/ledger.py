@@ -95,9 +95,26 @@ class Ledger:
                 for entity in chunk:
                     self._table.upsert_entity(entity, mode=UpdateMode.MERGE)
 
+    def insert_new(self, records: list[R]) -> list[R]:
+        """Insert records of one partition, 100 per transaction; returns those inserted now (not already present)."""
+        inserted: list[R] = []
+        for start in range(0, len(records), TRANSACTION_LIMIT):
+            chunk = records[start : start + TRANSACTION_LIMIT]
+            try:
+                self._table.submit_transaction([("create", record.to_entity()) for record in chunk])
+            except Exception:  # one entity already present fails the whole transaction: go one by one
+                inserted += [record for record in chunk if self.insert(record)]
+            else:
+                inserted += chunk
+        return inserted
+
     def delete_all(self, records: Iterable[Record]) -> None:
         """Delete records of one partition in transactions of 100; ones already gone are fine (re-runs)."""
-        keys = [(record.to_entity()["PartitionKey"], record.key) for record in records]
+        self.delete_keys((record.to_entity()["PartitionKey"], record.key) for record in records)
+
+    def delete_keys(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Delete entities of one partition by (PartitionKey, RowKey), 100 per transaction; missing ones are fine."""
+        keys = list(pairs)
         for start in range(0, len(keys), TRANSACTION_LIMIT):
             chunk = keys[start : start + TRANSACTION_LIMIT]
             try:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared import outbox
 from shared.announcements import source_info
 from shared.errors import JobNotFound, TranslatorError, TranslatorThrottled, TranslatorUnavailable
 from shared.messages import Announcement, ErrorInfo, Outcome, TargetResult, outcome_of
@@ -45,8 +46,9 @@ class Poller:
     budget_seconds: float = 240.0
     clock: Callable[[], datetime] = utc_now
 
-    def tick(self) -> list[Announcement]:
-        """One timer run; safe to re-run, skip or run late. Per-job problems are logged, never raised."""
+    def tick(self) -> list[str]:
+        """One timer run; safe to re-run, skip or run late. Per-job problems are logged, never raised. Returns the
+        completion messages to request from the publisher: this run's, and those of earlier runs never confirmed."""
         deadline = time.monotonic() + self.budget_seconds
         announcements: list[Announcement] = []
         batches = self.services.ledger.batches()
@@ -54,7 +56,8 @@ class Poller:
         self._release_orphan_claims({batch.key for batch in batches})
         announcements += Submitter(self.services, budget_seconds=self.budget_seconds / 2, clock=self.clock).run()
         announcements += self._poll_due_jobs(deadline)
-        return announcements
+        overdue = outbox.overdue(self.services, now=self.clock())
+        return [announcement.to_json() for announcement in announcements] + overdue
 
     # ---- interrupted submissions --------------------------------------------------------------------------------
 
@@ -188,15 +191,16 @@ class Poller:
         if status is not None:
             job.status, job.summary = status.status, status.summary
         self._requeue(job, unblocked)  # idempotent, so before the claim: a failure here leaves the job to retry
+        to_request = outbox.record(self.services, announcements, now=now)  # before the job counts as announced
         if not self.services.ledger.finish_job(job):
             logger.info("job %s: already announced by another run", job.key)
-            return []
-        try:  # the job is claimed: from here on its messages must reach the output, whatever else fails
+            return to_request
+        try:  # the job is claimed and its messages are in the outbox; the outcomes are for status queries
             self._record_outcomes(members, announcements)
         except Exception:
             logger.exception("job %s: announced, but recording the outcomes in the table failed", job.key)
         logger.info("job %s: %s, %d documents announced", job.key, job.status, len(announcements))
-        return announcements
+        return to_request
 
     def _announcement(
         self,

@@ -192,6 +192,16 @@ class JobRecord(Record):
 
 
 @dataclass(kw_only=True)
+class OutboxEntry(Record):
+    """A completion message recorded before its document counts as announced; deleted once the publisher function
+    has it. The key is the message id."""
+
+    PARTITION = "outbox"
+    message: str
+    requested_at: datetime
+
+
+@dataclass(kw_only=True)
 class NamePointer(Record):
     """The latest recorded version of a blob name, for status lookups by name."""
 

@@ -20,6 +20,7 @@ SOURCE_LANGUAGE = "SOURCE_LANGUAGE"
 GLOSSARY_CONTAINER = "GLOSSARY_CONTAINER"
 LANGUAGE_ROUTES = "LANGUAGE_ROUTES"
 COMPLETION_QUEUE = "COMPLETION_QUEUE"
+OUTBOX_QUEUE = "OUTBOX_QUEUE"
 STATE_TABLE = "STATE_TABLE"
 TRANSLATOR_ENDPOINT = "TRANSLATOR_ENDPOINT"
 TRANSLATOR_KEY = "TRANSLATOR_KEY"
@@ -49,6 +50,7 @@ ALL_SETTINGS = (
     GLOSSARY_CONTAINER,
     LANGUAGE_ROUTES,
     COMPLETION_QUEUE,
+    OUTBOX_QUEUE,
     STATE_TABLE,
     TRANSLATOR_ENDPOINT,
     TRANSLATOR_KEY,
@@ -100,6 +102,7 @@ class Settings:
     language_routes: tuple[LanguageRoute, ...] = ()
     language_routes_error: str | None = None  # a malformed LANGUAGE_ROUTES rejects the documents it would route
     completion_queue: str = "translation-completed"
+    outbox_queue: str = "translation-outbox"  # announcements on their way to the completion queue
     state_table: str = "translationstate"
     translator_key: str | None = None
     translator_region: str | None = None
@@ -143,6 +146,7 @@ class Settings:
             language_routes=routes,
             language_routes_error=routes_error,
             completion_queue=env.text(COMPLETION_QUEUE, "translation-completed"),
+            outbox_queue=env.text(OUTBOX_QUEUE, "translation-outbox"),
             state_table=env.text(STATE_TABLE, "translationstate"),
             translator_key=env.text(TRANSLATOR_KEY, None),
             translator_region=env.text(TRANSLATOR_REGION, None),

@@ -197,10 +197,7 @@ class Submitter:
             problems = list(pool.map(self._source_problem, members))
         keep = [member for member, problem in zip(members, problems, strict=True) if problem is None]
         dropped = [(member, problem) for member, problem in zip(members, problems, strict=True) if problem]
-        announcements = [
-            finish_unsubmitted(self.services, member, Outcome.REJECTED, problem, now=self.clock())
-            for member, problem in dropped
-        ]
+        announcements = finish_unsubmitted(self.services, dropped, Outcome.REJECTED, now=self.clock())
         if dropped:
             self.services.ledger.delete_all(member for member, _ in dropped)
             self.services.ledger.delete_all(_inbox_key(member) for member, _ in dropped)
@@ -250,9 +247,9 @@ class Submitter:
                 "batch %s: the service refused the batch (%s); %d documents fail", batch.key, exc, len(members)
             )
             failed = members
-        announcements = [
-            finish_unsubmitted(self.services, member, Outcome.FAILED, error, now=self.clock()) for member in failed
-        ]
+        announcements = finish_unsubmitted(
+            self.services, [(member, error) for member in failed], Outcome.FAILED, now=self.clock()
+        )
         self.services.ledger.delete_all(_inbox_key(member) for member in failed)
         self.services.ledger.delete_all(failed)
         if failed is members:

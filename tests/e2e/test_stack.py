@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -13,12 +12,12 @@ import openpyxl
 import pytest
 import requests
 from azure.storage.blob import BlobServiceClient
-from azure.storage.queue import QueueClient, TextBase64DecodePolicy
+from azure.storage.queue import QueueClient
 from pptx import Presentation
 
 from devstack.samples import sample_documents
 from devstack.stack import Ports, Stack
-from tests.support.messages import assert_valid_message
+from tests.support.messages import assert_valid_message, receive_completions
 
 SETTINGS = {"TARGET_LANGUAGES": "fr,de", "POLL_SCHEDULE": "*/1 * * * * *"}
 
@@ -30,21 +29,6 @@ def stack(tmp_path_factory):
     values = running.start(settings_overrides=SETTINGS)
     yield running, values
     running.stop()
-
-
-def collect(values: dict[str, str], count: int, timeout: float = 120) -> list[dict]:
-    queue = QueueClient.from_connection_string(
-        values["DocumentStorage"], values["COMPLETION_QUEUE"], message_decode_policy=TextBase64DecodePolicy()
-    )
-    messages: list[dict] = []
-    deadline = time.monotonic() + timeout
-    while len(messages) < count:
-        assert time.monotonic() < deadline, f"{len(messages)} of {count} messages after {timeout} s"
-        for message in queue.receive_messages(messages_per_page=32, max_messages=32):
-            messages.append(json.loads(message.content))
-            queue.delete_message(message)
-        time.sleep(0.3)
-    return messages
 
 
 def start_translation_calls(stack: Stack) -> int:
@@ -61,7 +45,7 @@ def test_30_mixed_documents_are_translated_and_announced_and_a_restart_triggers_
     for name, data in uploads.items():
         blobs.get_blob_client(values["SOURCE_CONTAINER"], name).upload_blob(data)
 
-    messages = collect(values, len(uploads))
+    messages = receive_completions(values, len(uploads))
 
     assert Counter(m["data"]["source"]["name"] for m in messages) == Counter(list(uploads))
     for message in messages:

@@ -24,30 +24,15 @@ def run_concurrently(pipeline, tmp_path, *, documents: int, processes: int, thre
     random.Random(seed).shuffle(events)
     workers = []
     for index in range(processes):
-        events_file, output_file = tmp_path / f"events-{index}.json", tmp_path / f"out-{index}.jsonl"
+        events_file = tmp_path / f"events-{index}.json"
         events_file.write_text(json.dumps(events[index::processes]))
-        workers.append(
-            (
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "tests.support.trigger_worker",
-                        str(events_file),
-                        str(output_file),
-                        str(threads),
-                    ],
-                    cwd=REPO_ROOT,
-                ),
-                output_file,
-            )
-        )
-    for process, _ in workers:
+        command = [sys.executable, "-m", "tests.support.host_worker", "trigger", str(events_file), str(threads)]
+        workers.append(subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL))
+    for process in workers:
         assert process.wait(timeout=600) == 0, "a trigger invocation raised (it would be retried, then poisoned)"
-    from_triggers = [json.loads(line) for _, output in workers for line in output.read_text().splitlines()]
     pipeline.run_until_announced(documents, timeout=300)
     pipeline.tick()
-    return {"names": names, "messages": from_triggers + pipeline.collect()}
+    return {"names": names, "messages": pipeline.collect()}
 
 
 def check(pipeline, result: dict) -> dict:

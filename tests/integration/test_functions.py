@@ -28,18 +28,19 @@ def bindings_of(name: str) -> dict[str, dict]:
     return {binding["name"]: binding for binding in json.loads(function.get_function_json())["bindings"]}
 
 
-def test_the_app_declares_exactly_four_functions():
+def test_the_app_declares_exactly_five_functions():
     assert sorted(indexed_functions(function_app.app)) == [
         "get_job_status",
         "get_status",
         "on_document_uploaded",
         "poll_translation_jobs",
+        "publish_announcements",
     ]
 
 
-def test_blob_trigger_binding_is_event_grid_with_a_queue_output():
+def test_blob_trigger_binding_is_event_grid_with_an_outbox_queue_output():
     bindings = bindings_of("on_document_uploaded")
-    trigger, output = bindings["client"], bindings["announcements"]
+    trigger, output = bindings["client"], bindings["outbox"]
     assert trigger["type"] == "blobTrigger"
     assert trigger["direction"] == "IN"
     assert trigger["path"] == "%SOURCE_CONTAINER%/{name}"
@@ -48,8 +49,8 @@ def test_blob_trigger_binding_is_event_grid_with_a_queue_output():
     assert output == {
         "type": "queue",
         "direction": "OUT",
-        "name": "announcements",
-        "queueName": "%COMPLETION_QUEUE%",
+        "name": "outbox",
+        "queueName": "%OUTBOX_QUEUE%",
         "connection": "DocumentStorage",
     }
 
@@ -68,6 +69,18 @@ def test_timer_binding_reads_its_schedule_from_settings_and_never_runs_on_startu
     assert bindings["timer"]["type"] == "timerTrigger"
     assert bindings["timer"]["schedule"] == "%POLL_SCHEDULE%"
     assert bindings["timer"]["runOnStartup"] is False
+    assert bindings["outbox"]["queueName"] == "%OUTBOX_QUEUE%"
+
+
+def test_the_publisher_is_triggered_by_the_outbox_queue_and_writes_the_completion_queue():
+    bindings = bindings_of("publish_announcements")
+    assert {key: bindings["request"][key] for key in ("type", "direction", "queueName", "connection")} == {
+        "type": "queueTrigger",
+        "direction": "IN",
+        "queueName": "%OUTBOX_QUEUE%",
+        "connection": "DocumentStorage",
+    }
+    assert bindings["announcements"]["type"] == "queue"
     assert bindings["announcements"]["queueName"] == "%COMPLETION_QUEUE%"
 
 
@@ -91,7 +104,7 @@ def test_importing_function_app_never_fails_without_settings():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "4"
+    assert result.stdout.strip() == "5"
 
 
 def test_a_missing_setting_fails_the_invocation_with_an_error_naming_it(pipeline, monkeypatch):

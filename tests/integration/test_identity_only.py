@@ -62,7 +62,8 @@ def test_the_pipeline_completes_with_user_delegation_sas_and_bearer_tokens_only(
         handlers.handle_upload(BlobClient(blobs.url, values["SOURCE_CONTAINER"], name, credential=credential))
     messages: list[dict] = []
     for _ in range(100):
-        messages += [json.loads(text) for text in handlers.handle_poll_tick()]
+        for request in handlers.handle_poll_tick():
+            messages += [json.loads(text) for text in handlers.handle_publish(request)]
         if len(messages) == len(names):
             break
 

@@ -12,7 +12,7 @@ import uuid
 import azure.functions as func
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.queue import QueueClient
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devstack.host import POISON_QUEUE, HostError, LocalHost
 
@@ -134,6 +134,38 @@ def test_queue_outputs_are_written_only_when_the_function_succeeds(host_env, sto
     finally:
         host.stop()
     assert sorted(queue_texts(host_env, queue)) == ["again ok", "seen ok"]
+
+
+def test_a_queue_trigger_deletes_what_succeeded_retries_failures_then_moves_them_to_poison(host_env, monkeypatch):
+    queue = f"in-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("IN_QUEUE", queue)
+    seen: list[tuple[str, int]] = []
+    app = func.FunctionApp()
+
+    @app.queue_trigger(arg_name="message", queue_name="%IN_QUEUE%", connection="AppStorage")
+    def consume(message: func.QueueMessage) -> None:
+        text = message.get_body().decode()
+        seen.append((text, message.dequeue_count))
+        if text == "bad":
+            raise RuntimeError("cannot handle this one")
+
+    settings = json.loads(json.dumps(HOST_JSON))
+    settings["extensions"]["queues"].update({"visibilityTimeout": "00:00:00", "maxPollingInterval": "00:00:00.5"})
+    sender = QueueClient.from_connection_string(
+        host_env.connection_string, queue, message_encode_policy=TextBase64EncodePolicy()
+    )
+    sender.create_queue()
+    sender.send_message("good")
+    sender.send_message("bad")
+    host = LocalHost(app, settings, http_port=_free_port())
+    host.start()
+    try:
+        wait_until(lambda: queue_texts(host_env, f"{queue}-poison") == ["bad"], timeout=30)
+    finally:
+        host.stop()
+    assert [count for text, count in seen if text == "good"] == [1]
+    assert [count for text, count in seen if text == "bad"] == [1, 2, 3, 4, 5]  # maxDequeueCount, then poison
+    assert queue_texts(host_env, queue) == []
 
 
 def test_a_timer_never_overlaps_itself_and_late_runs_are_past_due(host_env, monkeypatch):

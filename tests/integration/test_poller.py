@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -10,8 +11,9 @@ import pytest
 
 import shared.submitter
 from shared.errors import SubmissionUncertain
+from shared.outbox import CONFIRM_GRACE
 from shared.poller import Poller
-from shared.records import BatchState, JobRecord, JobState, utc_now
+from shared.records import BatchState, JobRecord, JobState, OutboxEntry, utc_now
 from tests.support.emulator import serve_emulator
 from tests.support.translator_api import TranslatorApi, file_input
 
@@ -107,7 +109,7 @@ def test_a_job_running_past_max_job_hours_is_cancelled_and_announced_failed(make
 
         messages = Poller(pipeline.services, clock=lambda: utc_now() + timedelta(hours=25)).tick()
 
-        [message] = [announcement.to_cloud_event() for announcement in messages]
+        [message] = [json.loads(text) for text in messages]
         assert message["data"]["status"] == "Failed"
         assert message["data"]["error"]["code"] == "JobTimedOut"
         assert {target["error"]["code"] for target in message["data"]["targets"]} == {"JobTimedOut"}
@@ -189,18 +191,47 @@ def test_two_pollers_racing_on_a_finished_job_announce_it_once(pipeline):
     assert sorted(len(announcements) for announcements in results) == [0, 1]
 
 
-def test_announcements_the_host_never_wrote_are_not_repeated_but_the_outcome_stays_queryable(pipeline):
-    """The exact guarantee of the output-binding window (docs/reliability.md): stated, and shown."""
+def test_messages_the_host_never_wrote_are_requested_again_by_a_later_tick_and_published_once(pipeline):
+    """The output-binding window, closed (docs/reliability.md): the timer's publish requests are lost with the host,
+    the outbox keeps the message pending, and a tick after the grace requests it again."""
     pipeline.drop("window.txt", "Written after the function returned.")
     [job] = pipeline.services.ledger.active_jobs()
     TranslatorApi(pipeline.emulator).wait(job.key)
 
-    lost = Poller(pipeline.services).tick()  # the host dies before writing these to the queue
-    pipeline.tick()
-    pipeline.tick()
+    lost = Poller(pipeline.services).tick()  # the host dies before writing these requests to the outbox queue
+    pipeline.tick()  # within the grace: nothing is requested twice
+    assert pipeline.collect() == []
+    pipeline.tick_at(later(CONFIRM_GRACE.total_seconds() / 60 + 1))
+    [message] = pipeline.collect()
+    pipeline.tick_at(later(2 * CONFIRM_GRACE.total_seconds() / 60 + 2))  # confirmed: never requested again
 
-    assert len(lost) == 1
-    assert pipeline.collect() == []  # not announced again
-    status = pipeline.host.http_get("get_status", {"name": "window.txt"})
-    body = json.loads(status.get_body())
-    assert (body["state"], body["outcome"], body["messageId"]) == ("Completed", "Succeeded", lost[0].message_id)
+    assert [json.loads(text)["id"] for text in lost] == [message["id"]]
+    assert pipeline.collect() == [message]
+    assert pipeline.services.ledger.partition(OutboxEntry) == []
+
+
+def test_a_publish_the_host_failed_to_write_is_retried_with_the_same_messages(pipeline, monkeypatch):
+    """The publisher confirms before the host writes; a failed write means the host retries the request."""
+    pipeline.drop("retry.txt", "The completion queue fails once.")
+    [job] = pipeline.services.ledger.active_jobs()
+    TranslatorApi(pipeline.emulator).wait(job.key)
+    pipeline.tick()
+    host, calls = pipeline.host, []
+    invoke = host.invoke
+
+    def failing_write(name, **trigger):  # the function ran and returned; the host's queue write failed
+        result = invoke(name, **trigger)
+        calls.append(name)
+        if len(calls) == 1:
+            raise ConnectionError("completion queue unavailable")
+        return result
+
+    monkeypatch.setattr(host, "invoke", failing_write)
+    with pytest.raises(ConnectionError):
+        pipeline.publish()
+    monkeypatch.setattr(host, "invoke", invoke)
+    time.sleep(1.5)  # the failed request becomes visible again (the test host hides messages for 1 s)
+    received = pipeline.collect()
+
+    assert len({message["id"] for message in received}) == 1
+    assert pipeline.services.ledger.partition(OutboxEntry) == []

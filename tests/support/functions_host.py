@@ -2,8 +2,9 @@
 
 The Functions host itself cannot run here (Core Tools downloads a binary), so this is the one mocked part: it finds
 functions through `app.get_functions()`, resolves `%SETTING%` in binding metadata from the environment, passes a real
-`azure.storage.blob.BlobClient` to the blob trigger, and writes queue outputs to real Azurite queues only when the
-function returns normally, encoded as host.json `extensions.queues.messageEncoding` says.
+`azure.storage.blob.BlobClient` to the blob trigger and real Azurite queue messages to the queue trigger, and writes
+queue outputs to real Azurite queues only when the function returns normally, encoded as host.json
+`extensions.queues.messageEncoding` says.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import azure.functions as func
+from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 from azure.storage.blob import BlobClient
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
@@ -80,6 +82,19 @@ class FunctionsHost:
 
     def timer_tick(self, *, past_due: bool = False) -> dict[str, Any]:
         return self.invoke("poll_translation_jobs", timer=TimerRequest(past_due=past_due))
+
+    def queue_messages(self, name: str) -> list[dict[str, Any]]:
+        """Deliver every message now on the queue trigger's queue, as the host would: deleted after success; a
+        failure propagates and leaves the message to be delivered again 1 s later."""
+        [trigger] = [b for b in self.bindings(name) if b["type"] == "queueTrigger"]
+        queue = self.queue_client(resolve(trigger["queueName"]))
+        results = []
+        while batch := list(queue.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=1)):
+            for message in batch:
+                body = QueueMessage(id=message.id, body=message.content.encode(), dequeue_count=message.dequeue_count)
+                results.append(self.invoke(name, **{trigger["name"]: body}))
+                queue.delete_message(message)
+        return results
 
     def http_get(self, name: str, route_params: dict[str, str]) -> func.HttpResponse:
         request = func.HttpRequest("GET", "http://localhost/api", body=b"", route_params=route_params)

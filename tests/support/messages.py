@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from functools import cache
 from typing import Any
 
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.support.functions_host import REPO_ROOT
@@ -26,3 +28,19 @@ def assert_valid_message(message: dict[str, Any]) -> None:
 
 def assert_no_sas(text: str, where: str) -> None:
     assert not leaks_in(text), f"{where}: {leaks_in(text)}"
+
+
+def receive_completions(values: dict[str, str], count: int, timeout: float = 120) -> list[dict[str, Any]]:
+    """Take `count` messages off the completion queue of a running stack (its local.settings `values`)."""
+    queue = QueueClient.from_connection_string(
+        values["DocumentStorage"], values["COMPLETION_QUEUE"], message_decode_policy=TextBase64DecodePolicy()
+    )
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(messages) < count:
+        assert time.monotonic() < deadline, f"{len(messages)} of {count} messages after {timeout} s"
+        for message in queue.receive_messages(messages_per_page=32, max_messages=32):
+            messages.append(json.loads(message.content))
+            queue.delete_message(message)
+        time.sleep(0.3)
+    return messages

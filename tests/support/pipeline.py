@@ -16,6 +16,7 @@ import requests
 
 import function_app
 from devstack.azurite import AzuriteEndpoints
+from shared.outbox import publish_requests
 from shared.poller import Poller
 from shared.services import Services, current_services
 from shared.storage import blob_path_of
@@ -33,6 +34,7 @@ class Pipeline:
     target: str
     glossaries: str
     queue: str
+    outbox: str
     table: str
     received: list[dict[str, Any]] = field(default_factory=list)
 
@@ -57,13 +59,21 @@ class Pipeline:
         return self.host.timer_tick()
 
     def tick_at(self, clock: Callable[[], datetime]) -> None:
-        """A timer run with a shifted clock (claims expire, jobs age); its messages go to the queue like the host's."""
-        queue = self.host.queue_client(self.queue)
-        for announcement in Poller(self.services, clock=clock).tick():
-            queue.send_message(announcement.to_json())
+        """A timer run with a shifted clock (claims expire, jobs age); its requests go to the outbox queue like the
+        host's. Requests already waiting are published first, as a running publisher would have."""
+        self.publish()
+        outbox_queue = self.host.queue_client(self.outbox)
+        for request in publish_requests(Poller(self.services, clock=clock).tick()):
+            outbox_queue.send_message(request)
+
+    def publish(self) -> None:
+        """Run the publisher function for every request now on the outbox queue."""
+        self.host.queue_messages("publish_announcements")
 
     def collect(self) -> list[dict[str, Any]]:
-        """Move every message now on the completion queue into `received` (decoded as host.json says)."""
+        """Publish waiting requests, then move every message now on the completion queue into `received` (decoded as
+        host.json says)."""
+        self.publish()
         queue = self.host.queue_client(self.queue)
         while True:
             batch = list(queue.receive_messages(messages_per_page=32, max_messages=32))
@@ -140,7 +150,7 @@ def running_pipeline(
         emulator = stack.enter_context(serve_emulator(limits=limits, **(emulator_settings or {})))
         suffix = uuid.uuid4().hex[:10]
         source, target, glossaries = (storage.new_container(stem) for stem in ("inbox", "translated", "glossaries"))
-        queue, table = f"completed-{suffix}", f"state{suffix}"
+        queue, outbox, table = f"completed-{suffix}", f"outbox-{suffix}", f"state{suffix}"
         environment = {
             "DocumentStorage": azurite.connection_string,
             "SOURCE_CONTAINER": source,
@@ -148,6 +158,7 @@ def running_pipeline(
             "GLOSSARY_CONTAINER": glossaries,
             "TARGET_LANGUAGES": "fr,de",
             "COMPLETION_QUEUE": queue,
+            "OUTBOX_QUEUE": outbox,
             "STATE_TABLE": table,
             "TRANSLATOR_ENDPOINT": emulator.endpoint,
             "TRANSLATOR_KEY": emulator.key,
@@ -158,4 +169,5 @@ def running_pipeline(
             monkeypatch.setenv(name, value)
         host = FunctionsHost(function_app.app, azurite.connection_string)
         host.queue_client(queue).create_queue()
-        yield Pipeline(host, storage, emulator, source, target, glossaries, queue, table)
+        host.queue_client(outbox).create_queue()
+        yield Pipeline(host, storage, emulator, source, target, glossaries, queue, outbox, table)
