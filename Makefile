@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: deps lint format test stress demo up down status emulator clean
+.PHONY: deps lint format test stress bench demo up down status emulator clean
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
@@ -34,6 +34,10 @@ test: deps lint
 ## Heavy variants of the reliability tests (1,000 blobs from 4 processes × 8 threads, ...).
 stress: deps
 	$(PY) -m pytest -m stress -s
+
+## Benchmarks: this app against the approaches users would write instead (bench/results/latest.json + a table).
+bench: deps
+	$(PY) -m bench
 
 ## Offline demo: Azurite + the emulator + function_app.py under the local runner translate a set of documents.
 demo: deps

@@ -165,8 +165,9 @@ class Poller:
                 logger.warning("job %s: cancel failed (%s)", job.key, exc)
             message = f"The job did not finish within MAX_JOB_HOURS ({self.services.settings.max_job_hours:g} h)."
             return self._announce(job, status, ErrorInfo("JobTimedOut", message))
-        job.status, job.summary, job.polls, job.next_poll_at = status.status, status.summary, job.polls + 1, now
-        self.services.ledger.update(job)
+        if (status.status, status.summary) != (job.status, job.summary):  # unchanged jobs cost no Table write
+            job.status, job.summary = status.status, status.summary
+            self.services.ledger.update(job)
         return []
 
     def _announce(self, job: JobRecord, status: JobStatus | None, job_error: ErrorInfo | None) -> list[Announcement]:

@@ -181,7 +181,6 @@ class JobRecord(Record):
     next_poll_at: datetime
     document_count: int
     summary: dict[str, int] | None = None
-    polls: int = 0
     completed_at: datetime | None = None
 
     def to_entity(self) -> dict[str, Any]:

@@ -31,7 +31,6 @@ def job_view(services: Services, job_id: str) -> dict[str, Any] | None:
         "documents": job.document_count,
         "createdAt": job.created_at.isoformat(),
         "completedAt": job.completed_at.isoformat() if job.completed_at else None,
-        "polls": job.polls,
     }
 
 
