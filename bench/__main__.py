@@ -8,7 +8,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import burst, polling, report, trickle
+from bench import burst, chart, polling, report, trickle
 from bench.approaches import CLIENT_THREADS, POLL_SECONDS
 from bench.harness import LANGUAGES
 
@@ -33,16 +33,15 @@ def main() -> None:
         "trigger_concurrency": 8,
         "client_threads": CLIENT_THREADS,
     }
-    path = report.write(
-        {
-            "machine": report.machine(),
-            "settings": settings,
-            "burst": {"documents": args.documents, "results": burst_results},
-            "trickle": {"seconds": args.trickle_seconds, "interval": TRICKLE_INTERVAL, "results": trickle_results},
-            "polling": {"results": polling_results},
-        },
-        args.output,
-    )
+    results = {
+        "machine": report.machine(),
+        "settings": settings,
+        "burst": {"documents": args.documents, "results": burst_results},
+        "trickle": {"seconds": args.trickle_seconds, "interval": TRICKLE_INTERVAL, "results": trickle_results},
+        "polling": {"results": polling_results},
+    }
+    path = report.write(results, args.output)
+    picture = chart.write(results, args.output.with_suffix(".png"))
     print(f"machine: {report.machine()}")
     print(f"settings: {settings}; ratio = baseline / this app\n")
     print(f"### Burst: {args.documents} documents (3 txt : 1 docx) uploaded at once, into {', '.join(LANGUAGES)}\n")
@@ -51,7 +50,7 @@ def main() -> None:
     print(report.comparison(trickle_results, trickle.FIGURES))
     print("\n### Polling: one timer run with J jobs in flight (after a first run)\n")
     print(polling.markdown(polling_results))
-    print(f"\nwritten to {path}")
+    print(f"\nwritten to {path} and {picture}")
 
 
 if __name__ == "__main__":

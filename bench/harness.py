@@ -199,6 +199,7 @@ class Run:
             "overhead_p50": _percentile(overheads, 50),
             "overhead_p95": _percentile(overheads, 95),
             "calls_by_operation": {operation: sum(codes.values()) for operation, codes in self.calls.items()},
+            "latencies": [round(value, 3) for value in latencies],
             **self.extra,
         }
 

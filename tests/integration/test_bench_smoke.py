@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from bench import burst, polling, report, trickle
+from bench import burst, chart, polling, report, trickle
 from bench.approaches import APPROACHES
 
 
-def test_a_tiny_burst_and_trickle_run_every_approach_and_report_every_figure(tmp_path):
-    for scenario, results, documents in (
-        (burst, burst.run(4, tmp_path), 4),
-        (trickle, trickle.run(1.0, 0.5, tmp_path), 2),
-    ):
+def test_a_tiny_burst_and_trickle_run_every_approach_and_report_every_figure_and_the_chart(tmp_path):
+    runs = {"burst": burst.run(4, tmp_path), "trickle": trickle.run(1.0, 0.5, tmp_path)}
+
+    for scenario, documents in ((burst, 4), (trickle, 2)):
+        results = runs[scenario.__name__.rsplit(".", 1)[-1]]
         assert set(results) == set(APPROACHES)
         for figures in results.values():
             assert figures["documents"] == documents
+            assert len(figures["latencies"]) == documents
             assert all(key in figures for key, _, _ in scenario.FIGURES)
         assert report.comparison(results, scenario.FIGURES).count("\n") == len(scenario.FIGURES) + 1
+    picture = chart.write(
+        {
+            "machine": report.machine(),
+            "burst": {"documents": 4, "results": runs["burst"]},
+            "trickle": {"results": runs["trickle"]},
+        },
+        tmp_path / "chart.png",
+    )
+    assert picture.read_bytes().startswith(b"\x89PNG")
 
 
 def test_polling_a_few_jobs_reports_each_figure_for_both_function_apps():
