@@ -90,11 +90,15 @@ class Poller:
         release_claims(self.services, batch, members, retry_after=None, now=now, count_attempt=False)
 
     def _find_job_of(self, batch: BatchRecord, members: list[BatchMember]) -> str | None:
-        """A recent job on the service whose documents are exactly this batch's sources (one we do not know yet)."""
+        """A recent job on the service whose documents are exactly this batch's sources, and not another batch's
+        (the job record may exist already: the submitter can die between recording the job and the batch)."""
         translator, ledger = self.services.translator, self.services.ledger
         wanted = {(member.container, member.name) for member in members}
         for job in translator.list_jobs_created_since(batch.created_at - JOB_LOOKBACK):
-            if ledger.job(job.id) is not None:
+            known = ledger.job(job.id)
+            if known is not None:
+                if known.batch_id == batch.key:
+                    return job.id
                 continue
             sources = {blob_path_of(document.source_url) for document in translator.list_documents(job.id)}
             if {(path.container, path.name) for path in sources if path} == wanted:

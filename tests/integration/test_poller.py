@@ -13,7 +13,7 @@ import shared.submitter
 from shared.errors import SubmissionUncertain
 from shared.outbox import CONFIRM_GRACE
 from shared.poller import Poller
-from shared.records import BatchState, JobRecord, JobState, OutboxEntry, utc_now
+from shared.records import BatchRecord, BatchState, JobRecord, JobState, OutboxEntry, utc_now
 from tests.support.emulator import serve_emulator
 from tests.support.translator_api import TranslatorApi, file_input
 
@@ -83,6 +83,36 @@ def test_a_submitter_killed_after_the_post_leaves_a_job_the_poller_adopts(pipeli
 
     assert message["data"]["status"] == "Succeeded"
     assert pipeline.calls("start_translation") == 1
+
+
+def test_a_submitter_killed_after_recording_the_job_but_before_the_batch_is_adopted_not_resubmitted(
+    pipeline, monkeypatch
+):
+    """Found by the crash harness: the job record exists, the batch still says Posting. Recovery must recognise the
+    recorded job as this batch's own, not skip it as someone else's and submit the documents again."""
+    ledger = pipeline.services.ledger
+    update = ledger.update
+
+    def killed_before_the_batch_update(record, **kwargs):
+        if isinstance(record, BatchRecord) and record.state is BatchState.SUBMITTED:
+            raise Killed
+        return update(record, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ledger, "update", killed_before_the_batch_update)
+        with pytest.raises(Killed):
+            pipeline.drop("half-recorded.txt", "Crash between the job record and the batch.")
+    assert [batch.state for batch in ledger.batches()] == [BatchState.POSTING]
+    assert len(ledger.active_jobs()) == 1
+
+    pipeline.tick_at(later(10))
+    messages = pipeline.run_until_announced(1)
+    pipeline.tick()
+
+    assert [message["data"]["status"] for message in pipeline.collect()] == ["Succeeded"]
+    assert len(messages) == 1
+    assert pipeline.calls("start_translation") == 1
+    assert ledger.batches() == []
 
 
 def test_a_submitter_killed_after_claiming_releases_the_documents_on_expiry(pipeline, monkeypatch):
