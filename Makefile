@@ -4,8 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+IAC_VENV := .venv-iac
+IAC_STAMP := $(IAC_VENV)/.installed
 
-.PHONY: deps lint format test stress bench demo up down status emulator clean
+.PHONY: deps lint iac format test stress bench demo up down status emulator clean
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
@@ -19,6 +21,16 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
+$(IAC_STAMP): infra/checkov-requirements.txt
+	$(PYTHON) -m venv $(IAC_VENV)
+	$(IAC_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(IAC_VENV)/bin/python -m pip install --quiet -r infra/checkov-requirements.txt
+	touch $@
+
+## Infrastructure checks without a cloud: checkov on the Bicep in infra/ (fails on any failed check; skips need a reason).
+iac: $(IAC_STAMP)
+	BC_SKIP_MAPPING=TRUE $(IAC_VENV)/bin/checkov --directory infra --framework bicep --skip-download --compact --quiet
+
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -27,8 +39,8 @@ format: $(PY_STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-## The whole suite: lint, then pytest (which starts and stops its own Azurite and emulators).
-test: deps lint
+## The whole suite: lint, checkov on infra/, then pytest (which starts and stops its own Azurite and emulators).
+test: deps lint iac
 	$(PY) -m pytest
 
 ## Heavy variants of the reliability tests (1,000 blobs from 4 processes × 8 threads, ...).
@@ -58,4 +70,4 @@ emulator: deps
 	$(PY) -m devstack.emulator --port 5080 --key local-dev-key
 
 clean:
-	rm -rf $(VENV) node_modules .devstack .pytest_cache .ruff_cache demo-output
+	rm -rf $(VENV) $(IAC_VENV) node_modules .devstack .pytest_cache .ruff_cache demo-output

@@ -12,6 +12,7 @@ FIGURES = (
     ("latency_p50", "upload → announcement p50 (s)", "{:.1f}"),
     ("latency_p95", "upload → announcement p95 (s)", "{:.1f}"),
     ("latency_max", "upload → announcement max (s)", "{:.1f}"),
+    ("overhead_p95", "announcement − emulator done, p95 (s)", "{:.1f}"),
     ("batches", "batches posted", "{:.0f}"),
     ("translator_calls", "Translator calls", "{:.0f}"),
 )

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from shared import outbox
+from shared.logfields import log_fields
 from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
 from shared.records import DocumentRecord, DocumentState, SourceVersion
 from shared.services import Services
@@ -42,8 +43,13 @@ def finish_unsubmitted(
             "CompletedAt": now.isoformat(),
             "MessageId": announcement.message_id,
         }
+        path = BlobPath(member.container, member.name)
         logger.info(
-            "document %s: %s before submission, %s", BlobPath(member.container, member.name), outcome, error.code
+            "document %s: %s before submission, %s",
+            path,
+            outcome,
+            error.code,
+            extra=log_fields("document.ended_unsubmitted", document=path, outcome=outcome.value, error_code=error.code),
         )
     services.ledger.merge_all(DocumentRecord, changes)
     return to_request

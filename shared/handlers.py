@@ -12,6 +12,7 @@ from azure.storage.blob import BlobClient
 from shared import outbox
 from shared.errors import SettingError
 from shared.intake import receive
+from shared.logfields import log_fields
 from shared.poller import Poller
 from shared.records import utc_now
 from shared.services import current_services
@@ -52,7 +53,7 @@ def _view(read, not_found: str) -> tuple[int, dict[str, Any]]:
     try:
         body = read(current_services())
     except SettingError as exc:
-        logger.exception("status request failed: configuration")
+        logger.exception("status request failed: configuration", extra=log_fields("status.misconfigured"))
         return HTTPStatus.SERVICE_UNAVAILABLE, {"error": {"code": "Misconfigured", "message": str(exc)}}
     if body is None:
         return HTTPStatus.NOT_FOUND, {"error": {"code": "NotFound", "message": not_found}}

@@ -10,6 +10,7 @@ from azure.storage.blob import BlobClient, BlobProperties
 
 from shared import outbox
 from shared.errors import TranslatorError
+from shared.logfields import log_fields
 from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
 from shared.records import DocumentRecord, DocumentState, InboxEntry, NamePointer, document_key, name_key
 from shared.services import Services
@@ -35,32 +36,53 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Announcem
     try:
         properties = blob.get_blob_properties()
     except ResourceNotFoundError:
-        logger.warning("document %s: deleted before it could be recorded", path)
+        logger.warning(
+            "document %s: deleted before it could be recorded",
+            path,
+            extra=log_fields("document.rejected", document=path, outcome="Rejected", error_code="SourceDeleted"),
+        )
         rejection = Rejection("SourceDeleted", "The blob was deleted before it could be recorded.")
         return _to_request(services, _rejected_announcement(services, path, "", 0, now, now, rejection), now)
     record = _new_record(blob, properties, services, now)
-    pointer_key = name_key(path.container, path.name)
-    previous = services.ledger.get(NamePointer, pointer_key)
     pointer = NamePointer(
-        key=pointer_key, container=path.container, name=path.name, document_key=record.key, received_at=now
+        key=name_key(path.container, path.name),
+        container=path.container,
+        name=path.name,
+        document_key=record.key,
+        received_at=now,
     )
+    first_version = services.ledger.insert(pointer)  # the common case costs one request, not a read and a write
+    previous = None if first_version else services.ledger.get(NamePointer, pointer.key)
     if previous is not None and previous.document_key != record.key:
         record.replaces = previous.document_key  # kept on rejections too: later versions walk back through them
     if record.state is DocumentState.REJECTED:
         announcement = _record_rejection(record, services, now)
-        services.ledger.point_name(pointer, current=previous)
+        if not first_version:
+            services.ledger.point_name(pointer, current=previous)
         return _to_request(services, announcement, now)
     created = services.ledger.insert(record)
     if not created:
         existing = services.ledger.document(record.key)
         record = existing or record
         if record.state is not DocumentState.RECEIVED:
-            logger.info("document %s: duplicate event for version %s ignored", path, record.source_etag)
+            logger.info(
+                "document %s: duplicate event for version %s ignored",
+                path,
+                record.source_etag,
+                extra=log_fields("document.duplicate_event", document=path),
+            )
             return None
     services.ledger.insert(InboxEntry(**record.version_fields()))  # no-op on a duplicate; restores a lost one
-    pointer.received_at = record.received_at
-    services.ledger.point_name(pointer, current=previous)
-    logger.info("document %s: recorded (%d bytes, languages %s)", path, record.bytes, ",".join(record.languages))
+    if not first_version:
+        pointer.received_at = record.received_at
+        services.ledger.point_name(pointer, current=previous)
+    logger.info(
+        "document %s: recorded (%d bytes, languages %s)",
+        path,
+        record.bytes,
+        ",".join(record.languages),
+        extra=log_fields("document.recorded", document=path),
+    )
     return None
 
 
@@ -107,7 +129,10 @@ def _supported_extensions(services: Services, name: str) -> frozenset[str] | Non
         return services.translator.supported_extensions()
     except TranslatorError as exc:
         logger.warning(
-            "document %s: the Translator's formats could not be read (%s); the service will decide", name, exc
+            "document %s: the Translator's formats could not be read (%s); the service will decide",
+            name,
+            exc,
+            extra=log_fields("translator.formats_unavailable", document=name, error_code=exc.reason),
         )
         return None
 
@@ -123,7 +148,13 @@ def _record_rejection(record: DocumentRecord, services: Services, now: datetime)
     if not services.ledger.insert(record):
         record = services.ledger.document(record.key) or record  # duplicate event: announce the same message again
     path = BlobPath(record.container, record.name)
-    logger.info("document %s: rejected, %s: %s", path, record.error_code, record.error_message)
+    logger.info(
+        "document %s: rejected, %s: %s",
+        path,
+        record.error_code,
+        record.error_message,
+        extra=log_fields("document.rejected", document=path, outcome="Rejected", error_code=record.error_code),
+    )
     rejection = Rejection(record.error_code or "Rejected", record.error_message or "")
     announcement = _rejected_announcement(
         services, path, record.source_etag, record.bytes, record.received_at, record.completed_at or now, rejection

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.logfields import log_fields
 from shared.records import (
     BatchMember,
     BatchRecord,
@@ -91,7 +92,11 @@ class Ledger:
             try:
                 self._table.submit_transaction([("upsert", entity, {"mode": UpdateMode.MERGE}) for entity in chunk])
             except Exception:
-                logger.exception("a Table transaction of %d entities failed; writing them one by one", len(chunk))
+                logger.exception(
+                    "a Table transaction of %d entities failed; writing them one by one",
+                    len(chunk),
+                    extra=log_fields("table.transaction_failed", batch_size=len(chunk)),
+                )
                 for entity in chunk:
                     self._table.upsert_entity(entity, mode=UpdateMode.MERGE)
 
@@ -107,6 +112,30 @@ class Ledger:
             else:
                 inserted += chunk
         return inserted
+
+    def update_all(self, records: list[R]) -> list[R]:
+        """Guarded updates of records of one partition, 100 per transaction; returns those written (a transaction
+        fails whole when one record changed since it was read: its records are then tried one by one)."""
+        written: list[R] = []
+        for start in range(0, len(records), TRANSACTION_LIMIT):
+            chunk = records[start : start + TRANSACTION_LIMIT]
+            operations = [
+                (
+                    "update",
+                    record.to_entity(),
+                    {"mode": UpdateMode.REPLACE, "etag": record.etag, "match_condition": MatchConditions.IfNotModified},
+                )
+                for record in chunk
+            ]
+            try:
+                results = self._table.submit_transaction(operations)
+            except Exception:
+                written += [record for record in chunk if self.update(record)]
+                continue
+            for record, result in zip(chunk, results, strict=True):
+                record.etag = result.get("etag")
+            written += chunk
+        return written
 
     def delete_all(self, records: Iterable[Record]) -> None:
         """Delete records of one partition in transactions of 100; ones already gone are fine (re-runs)."""
@@ -136,7 +165,10 @@ class Ledger:
                         self._table.update_entity(entity, mode=UpdateMode.MERGE)
                     except ResourceNotFoundError:
                         logger.warning(
-                            "entity %s/%s vanished before it could be updated", cls.PARTITION, entity["RowKey"]
+                            "entity %s/%s vanished before it could be updated",
+                            cls.PARTITION,
+                            entity["RowKey"],
+                            extra=log_fields("table.entity_vanished"),
                         )
 
     # ---- named queries ------------------------------------------------------------------------------------------
@@ -146,6 +178,10 @@ class Ledger:
 
     def inbox(self) -> list[InboxEntry]:
         return self.partition(InboxEntry)
+
+    def expired_claims(self, now: datetime) -> list[InboxEntry]:
+        """Inbox entries whose claim has expired (filtered by the service: unclaimed entries are not read)."""
+        return self.partition(InboxEntry, where="ClaimExpires le @now", now=now.astimezone(UTC).isoformat())
 
     def batches(self) -> list[BatchRecord]:
         return self.partition(BatchRecord)

@@ -14,6 +14,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 
+from shared.logfields import log_fields
 from shared.messages import Announcement
 from shared.records import OutboxEntry
 from shared.services import Services
@@ -68,7 +69,12 @@ def overdue(services: Services, *, now: datetime) -> list[str]:
         if services.ledger.update(entry):
             resent.append(entry.message)
     if resent:
-        logger.warning("outbox: %d messages not confirmed within %s; requested again", len(resent), CONFIRM_GRACE)
+        logger.warning(
+            "outbox: %d messages not confirmed within %s; requested again",
+            len(resent),
+            CONFIRM_GRACE,
+            extra=log_fields("outbox.requested_again", batch_size=len(resent)),
+        )
     return resent
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from shared import outbox
 from shared.announcements import source_info
 from shared.errors import JobNotFound, TranslatorError, TranslatorThrottled, TranslatorUnavailable
+from shared.logfields import log_fields
 from shared.messages import Announcement, ErrorInfo, Outcome, TargetResult, outcome_of
 from shared.records import (
     BatchMember,
@@ -36,8 +37,10 @@ _TARGET_EXISTS_MESSAGE = (
     "An output blob already exists at {TARGET_CONTAINER}/{language}/{name} and was not written by this app for an "
     "earlier version; the Translator never overwrites. Delete or move that blob, then upload the document again."
 )
+FINISHED_DOCUMENT_STATUSES = ("Succeeded", "Failed", "Cancelled")
 UNCERTAIN_GRACE = timedelta(seconds=30)  # give a POST that timed out time to show up among the service's jobs
 JOB_LOOKBACK = timedelta(minutes=15)
+SUBMIT_SECONDS_PER_TICK = 10.0  # then the tick ends, so the next one polls on time; a later tick or trigger goes on
 
 
 @dataclass
@@ -49,14 +52,26 @@ class Poller:
     def tick(self) -> list[str]:
         """One timer run; safe to re-run, skip or run late. Per-job problems are logged, never raised. Returns the
         completion messages to request from the publisher: this run's, and those of earlier runs never confirmed."""
-        deadline = time.monotonic() + self.budget_seconds
+        started = time.monotonic()
+        deadline = started + self.budget_seconds
         announcements: list[Announcement] = []
         batches = self.services.ledger.batches()
         self._recover_batches(batches)
         self._release_orphan_claims({batch.key for batch in batches})
-        announcements += Submitter(self.services, budget_seconds=self.budget_seconds / 2, clock=self.clock).run()
-        announcements += self._poll_due_jobs(deadline)
+        announcements += self._poll_due_jobs(deadline)  # first: a long submission must not hold back announcements
+        submit_budget = min(SUBMIT_SECONDS_PER_TICK, max(0.0, deadline - time.monotonic()))
+        announcements += Submitter(self.services, budget_seconds=submit_budget, clock=self.clock).run()
         overdue = outbox.overdue(self.services, now=self.clock())
+        logger.info(
+            "tick: %d messages to publish (%d overdue)",
+            len(announcements) + len(overdue),
+            len(overdue),
+            extra=log_fields(
+                "poll.tick",
+                batch_size=len(announcements) + len(overdue),
+                duration_ms=(time.monotonic() - started) * 1000,
+            ),
+        )
         return [announcement.to_json() for announcement in announcements] + overdue
 
     # ---- interrupted submissions --------------------------------------------------------------------------------
@@ -67,12 +82,22 @@ class Poller:
             try:
                 self._recover(batch, now)
             except TranslatorError as exc:
-                logger.warning("batch %s: recovery postponed (%s)", batch.key, exc)
+                logger.warning(
+                    "batch %s: recovery postponed (%s)",
+                    batch.key,
+                    exc,
+                    extra=log_fields("batch.recovery_postponed", batch_id=batch.key, error_code=exc.reason),
+                )
 
     def _recover(self, batch: BatchRecord, now: datetime) -> None:
         members = self.services.ledger.members(batch.key)
         if batch.state is BatchState.SUBMITTED and batch.job_id:
-            logger.info("batch %s: finishing the bookkeeping of job %s", batch.key, batch.job_id)
+            logger.info(
+                "batch %s: finishing the bookkeeping of job %s",
+                batch.key,
+                batch.job_id,
+                extra=log_fields("batch.recovered", batch_id=batch.key, job_id=batch.job_id, batch_size=len(members)),
+            )
             record_submission(self.services, batch, batch.job_id, members, now=now)
             return
         uncertain_due = batch.state is BatchState.UNCERTAIN and now - batch.created_at >= UNCERTAIN_GRACE
@@ -81,11 +106,20 @@ class Poller:
         if batch.state in (BatchState.POSTING, BatchState.UNCERTAIN):
             job_id = self._find_job_of(batch, members)
             if job_id is not None:
-                logger.info("batch %s: found job %s the interrupted submission created", batch.key, job_id)
+                logger.info(
+                    "batch %s: found job %s the interrupted submission created",
+                    batch.key,
+                    job_id,
+                    extra=log_fields("batch.recovered", batch_id=batch.key, job_id=job_id, batch_size=len(members)),
+                )
                 record_submission(self.services, batch, job_id, members, now=now)
                 return
         logger.info(
-            "batch %s: %s and never submitted; %d documents go back to the inbox", batch.key, batch.state, len(members)
+            "batch %s: %s and never submitted; %d documents go back to the inbox",
+            batch.key,
+            batch.state,
+            len(members),
+            extra=log_fields("batch.released", batch_id=batch.key, batch_size=len(members)),
         )
         release_claims(self.services, batch, members, retry_after=None, now=now, count_attempt=False)
 
@@ -108,8 +142,8 @@ class Poller:
     def _release_orphan_claims(self, batches: set[str]) -> None:
         """Inbox entries claimed by a batch that never got recorded (the claimer died in between)."""
         ledger, now = self.services.ledger, self.clock()
-        for entry in ledger.inbox():
-            if entry.claim_id and entry.claim_id not in batches and entry.claim_expires and entry.claim_expires <= now:
+        for entry in ledger.expired_claims(now):
+            if entry.claim_id and entry.claim_id not in batches:
                 entry.claim_id, entry.claim_expires = None, None
                 ledger.update(entry)
 
@@ -129,14 +163,25 @@ class Poller:
         failures: list[Exception] = []
         for done, job in enumerate(due):
             if time.monotonic() > deadline:
-                logger.warning("poll budget spent; %d jobs wait for the next tick", len(due) - done)
+                logger.warning(
+                    "poll budget spent; %d jobs wait for the next tick",
+                    len(due) - done,
+                    extra=log_fields("poll.budget_spent", batch_size=len(due) - done),
+                )
                 break
             try:
                 announcements += self._advance(job, statuses.get(job.key), now)
             except TranslatorError as exc:
-                logger.warning("job %s: not advanced this tick (%s)", job.key, exc)
+                logger.warning(
+                    "job %s: not advanced this tick (%s)",
+                    job.key,
+                    exc,
+                    extra=log_fields("job.not_advanced", job_id=job.key, error_code=exc.reason),
+                )
             except Exception as exc:  # one job's storage trouble must not lose the other jobs' announcements
-                logger.exception("job %s: not advanced this tick", job.key)
+                logger.exception(
+                    "job %s: not advanced this tick", job.key, extra=log_fields("job.not_advanced", job_id=job.key)
+                )
                 failures.append(exc)
         if failures and len(failures) == len(due) and not announcements:
             raise failures[0]  # nothing worked: fail the run visibly (nothing is lost by raising)
@@ -144,7 +189,12 @@ class Poller:
 
     def _postpone(self, jobs: list[JobRecord], exc: TranslatorError, now: datetime) -> None:
         """Throttled: honour Retry-After; without it the jobs are simply due again at the next tick."""
-        logger.warning("polling %d jobs postponed: %s", len(jobs), exc)
+        logger.warning(
+            "polling %d jobs postponed: %s",
+            len(jobs),
+            exc,
+            extra=log_fields("poll.postponed", batch_size=len(jobs), error_code=exc.reason),
+        )
         if exc.retry_after:
             for job in jobs:
                 job.next_poll_at = now + timedelta(seconds=exc.retry_after)
@@ -155,30 +205,91 @@ class Poller:
             try:
                 status = self.services.translator.get_job(job.key)
             except JobNotFound:
-                logger.error("job %s: the Translator no longer knows it", job.key)
+                logger.error(
+                    "job %s: the Translator no longer knows it",
+                    job.key,
+                    extra=log_fields("job.lost", job_id=job.key, error_code="JobNotFound"),
+                )
                 return self._announce(job, None, ErrorInfo("JobNotFound", "The Translator no longer knows this job."))
         if status.is_terminal:
             return self._announce(job, status, None)
         if now - job.created_at > timedelta(hours=self.services.settings.max_job_hours):
             logger.error(
-                "job %s: still %s after %s h; cancelling", job.key, status.status, self.services.settings.max_job_hours
+                "job %s: still %s after %s h; cancelling",
+                job.key,
+                status.status,
+                self.services.settings.max_job_hours,
+                extra=log_fields(
+                    "job.timed_out", job_id=job.key, error_code="JobTimedOut", duration_ms=_ms(now - job.created_at)
+                ),
             )
             try:
                 self.services.translator.cancel_job(job.key)
             except TranslatorError as exc:
-                logger.warning("job %s: cancel failed (%s)", job.key, exc)
+                logger.warning(
+                    "job %s: cancel failed (%s)",
+                    job.key,
+                    exc,
+                    extra=log_fields("job.cancel_failed", job_id=job.key, error_code=exc.reason),
+                )
             message = f"The job did not finish within MAX_JOB_HOURS ({self.services.settings.max_job_hours:g} h)."
             return self._announce(job, status, ErrorInfo("JobTimedOut", message))
+        if _finished(status.summary) > _finished(job.summary):
+            return self._announce_finished(job, status)
         if (status.status, status.summary) != (job.status, job.summary):  # unchanged jobs cost no Table write
             job.status, job.summary = status.status, status.summary
             self.services.ledger.update(job)
         return []
 
-    def _announce(self, job: JobRecord, status: JobStatus | None, job_error: ErrorInfo | None) -> list[Announcement]:
-        """Build one announcement per source document; claim the job's announcement (ETag) before returning them."""
+    def _announce_finished(self, job: JobRecord, status: JobStatus) -> list[Announcement]:
+        """While a job runs: announce each document whose every translation has ended, so no document waits for the
+        rest of its batch. The job record (ETag-guarded) remembers them, so the job's end announces only the others."""
         members = self.services.ledger.members(job.batch_id)
+        by_source = _documents_by_source(
+            self.services.translator.list_documents(job.key, statuses=FINISHED_DOCUMENT_STATUSES)
+        )
+        announced = job.announced_keys(members)
+        ready = [
+            member
+            for member in members
+            if member.key not in announced and _all_finished(member, by_source.get((member.container, member.name)))
+        ]
+        now = self.clock()
+        announcements = [self._announcement(job, member, by_source, None, now) for member in ready]
+        to_request = outbox.record(self.services, announcements, now=now)  # before the job counts them as announced
+        job.status, job.summary = status.status, status.summary
+        job.mark_announced(members, {member.key for member in ready})
+        if not self.services.ledger.update(job):
+            logger.info(
+                "job %s: progress already recorded by another run",
+                job.key,
+                extra=log_fields("job.progress_raced", job_id=job.key),
+            )
+            return to_request
+        if ready:
+            self._record_outcomes_safely(job, ready, announcements)
+            logger.info(
+                "job %s: %s, %d documents announced before the job's end",
+                job.key,
+                job.status,
+                len(ready),
+                extra=log_fields(
+                    "job.documents_announced",
+                    job_id=job.key,
+                    batch_size=len(ready),
+                    duration_ms=_ms(now - job.created_at),
+                ),
+            )
+        return to_request
+
+    def _announce(self, job: JobRecord, status: JobStatus | None, job_error: ErrorInfo | None) -> list[Announcement]:
+        """Build one announcement per source document not announced yet; claim the job's announcement (insert-once)
+        before returning them."""
+        members = self.services.ledger.members(job.batch_id)
+        announced = job.announced_keys(members)
+        members = [member for member in members if member.key not in announced]
         documents: list[DocumentStatus] = []
-        if status is not None:
+        if status is not None and members:
             try:
                 documents = self.services.translator.list_documents(job.key)
             except JobNotFound:
@@ -198,13 +309,26 @@ class Poller:
         self._requeue(job, unblocked)  # idempotent, so before the claim: a failure here leaves the job to retry
         to_request = outbox.record(self.services, announcements, now=now)  # before the job counts as announced
         if not self.services.ledger.finish_job(job):
-            logger.info("job %s: already announced by another run", job.key)
+            logger.info(
+                "job %s: already announced by another run",
+                job.key,
+                extra=log_fields("job.announce_raced", job_id=job.key),
+            )
             return to_request
-        try:  # the job is claimed and its messages are in the outbox; the outcomes are for status queries
-            self._record_outcomes(members, announcements)
-        except Exception:
-            logger.exception("job %s: announced, but recording the outcomes in the table failed", job.key)
-        logger.info("job %s: %s, %d documents announced", job.key, job.status, len(announcements))
+        self._record_outcomes_safely(job, members, announcements)
+        logger.info(
+            "job %s: %s, %d documents announced",
+            job.key,
+            job.status,
+            len(announcements),
+            extra=log_fields(
+                "job.announced",
+                job_id=job.key,
+                batch_size=len(announcements),
+                outcome=job.status,
+                duration_ms=_ms(now - job.created_at),
+            ),
+        )
         return to_request
 
     def _announcement(
@@ -271,10 +395,29 @@ class Poller:
             document = ledger.document(member.key)
             if document is None or document.state is not DocumentState.SUBMITTED or document.job_id != job.key:
                 continue
-            logger.warning("document %s: not blocked by an existing output; submitting it again", member.name)
+            logger.warning(
+                "document %s: not blocked by an existing output; submitting it again",
+                member.name,
+                extra=log_fields(
+                    "document.resubmitted", document=BlobPath(member.container, member.name), job_id=job.key
+                ),
+            )
             ledger.insert(InboxEntry(**member.version_fields()))
             document.state = DocumentState.RECEIVED
             ledger.update(document)
+
+    def _record_outcomes_safely(
+        self, job: JobRecord, members: list[BatchMember], announcements: list[Announcement]
+    ) -> None:
+        """The outcomes are for status queries: the messages are in the outbox already, so a failure here is logged."""
+        try:
+            self._record_outcomes(members, announcements)
+        except Exception:
+            logger.exception(
+                "job %s: announced, but recording the outcomes in the table failed",
+                job.key,
+                extra=log_fields("job.outcomes_not_recorded", job_id=job.key, batch_size=len(members)),
+            )
 
     def _record_outcomes(self, members: list[BatchMember], announcements: list[Announcement]) -> None:
         changes = {}
@@ -291,6 +434,22 @@ class Poller:
         self.services.ledger.merge_all(DocumentRecord, changes)
 
 
+def _ms(elapsed: timedelta) -> float:
+    return elapsed.total_seconds() * 1000
+
+
+def _finished(summary: dict[str, int] | None) -> int:
+    """Translations of a job that have ended, from its summary."""
+    return sum((summary or {}).get(key, 0) for key in ("success", "failed", "cancelled"))
+
+
+def _all_finished(member: BatchMember, results: dict[str, DocumentStatus] | None) -> bool:
+    return bool(results) and all(
+        language.lower() in results and results[language.lower()].status in FINISHED_DOCUMENT_STATUSES
+        for language in member.languages
+    )
+
+
 def _documents_by_source(documents: list[DocumentStatus]) -> dict[tuple[str, str], dict[str, DocumentStatus]]:
     grouped: defaultdict[tuple[str, str], dict[str, DocumentStatus]] = defaultdict(dict)
     for document in documents:
@@ -302,7 +461,7 @@ def _documents_by_source(documents: list[DocumentStatus]) -> dict[tuple[str, str
 
 def _target_status(document: DocumentStatus | None, job_error: ErrorInfo | None) -> tuple[str, ErrorInfo | None, int]:
     """A target's final status: the service's when it finished, else Failed with the job's error."""
-    if document is not None and document.status in ("Succeeded", "Failed", "Cancelled"):
+    if document is not None and document.status in FINISHED_DOCUMENT_STATUSES:
         if document.status == "Cancelled" and job_error is not None:
             return "Failed", job_error, document.characters  # cancelled by us on timeout
         error = ErrorInfo(document.error.code, document.error.message) if document.error else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import MISSING, dataclass, fields
@@ -182,6 +183,20 @@ class JobRecord(Record):
     document_count: int
     summary: dict[str, int] | None = None
     completed_at: datetime | None = None
+    announced: str | None = None  # members announced while the job ran: a bitmap over their keys in order (base64)
+
+    def announced_keys(self, members: list[BatchMember]) -> set[str]:
+        bits = base64.b64decode(self.announced or "")
+        ordered = sorted(member.key for member in members)
+        return {key for index, key in enumerate(ordered) if index < 8 * len(bits) and bits[index // 8] >> index % 8 & 1}
+
+    def mark_announced(self, members: list[BatchMember], keys: set[str]) -> None:
+        ordered = sorted(member.key for member in members)
+        bits = bytearray(base64.b64decode(self.announced or "").ljust((len(ordered) + 7) // 8, b"\0"))
+        for index, key in enumerate(ordered):
+            if key in keys:
+                bits[index // 8] |= 1 << index % 8
+        self.announced = base64.b64encode(bytes(bits)).decode()
 
     def to_entity(self) -> dict[str, Any]:
         entity = super().to_entity()

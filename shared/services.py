@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
@@ -22,6 +22,9 @@ class Services:
     ledger: Ledger
     translator: TranslatorClient
     urls: SasIssuer
+    # held while a submitter of this process drains the inbox: it looks at the inbox again after letting go, so the
+    # process's other invocations need not ask for the Table lease meanwhile
+    submitting: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def create(cls, settings: Settings, *, credential: TokenCredential | None = None) -> Services:

@@ -13,6 +13,7 @@ from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, UserDelegationKey, generate_blob_sas
 
 from shared.errors import SettingError
+from shared.logfields import log_fields
 from shared.settings import STORAGE_CONNECTION, StorageAccess, StorageConnection
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,11 @@ class DelegationKeyCache:
                 self._expires = now + lifetime
                 self._key = self.blob_service.get_user_delegation_key(now - CLOCK_SKEW, self._expires)
                 self.requests += 1
-                logger.info("requested a user-delegation key valid until %s", self._expires.isoformat())
+                logger.info(
+                    "requested a user-delegation key valid until %s",
+                    self._expires.isoformat(),
+                    extra=log_fields("storage.delegation_key"),
+                )
             return self._key
 
 

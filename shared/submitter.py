@@ -30,6 +30,7 @@ from shared.errors import (
     TranslatorThrottled,
     TranslatorUnavailable,
 )
+from shared.logfields import log_fields
 from shared.messages import Announcement, ErrorInfo, Outcome
 from shared.records import (
     BatchMember,
@@ -44,6 +45,7 @@ from shared.records import (
 )
 from shared.services import Services
 from shared.settings import TRANSLATOR_KEY
+from shared.sources import current_etags
 from shared.storage import BlobPath
 
 logger = logging.getLogger(__name__)
@@ -68,12 +70,17 @@ class Submitter:
         announcements: list[Announcement] = []
         deadline = time.monotonic() + self.budget_seconds
         while time.monotonic() < deadline:
-            if not ledger.acquire_lease(self.holder, now=self.clock(), duration=timedelta(seconds=LEASE_SECONDS)):
-                return announcements  # the lease holder re-checks the inbox before it lets go
+            if not self.services.submitting.acquire(blocking=False):
+                return announcements  # a submitter of this process drains, and re-checks the inbox when it stops
             try:
-                stopped = self._drain(announcements, deadline)
+                if not ledger.acquire_lease(self.holder, now=self.clock(), duration=timedelta(seconds=LEASE_SECONDS)):
+                    return announcements  # the lease holder re-checks the inbox before it lets go
+                try:
+                    stopped = self._drain(announcements, deadline)
+                finally:
+                    ledger.release_lease(self.holder)
             finally:
-                ledger.release_lease(self.holder)
+                self.services.submitting.release()
             if stopped or not self._next_candidates():
                 return announcements
         return announcements
@@ -94,7 +101,7 @@ class Submitter:
             if not candidates:
                 return False
             batch_id = uuid.uuid4().hex
-            claimed = [entry for entry in candidates if self._claim(entry, batch_id)]
+            claimed = self._claim(candidates, batch_id)
             if not claimed:
                 continue
             self.services.ledger.acquire_lease(self.holder, now=self.clock(), duration=timedelta(seconds=LEASE_SECONDS))
@@ -118,7 +125,11 @@ class Submitter:
                 continue
             names.add(name)
             if self._earlier_version_in_a_job(entry):
-                logger.info("document %s: waits until the job of its previous version ends", BlobPath(*name))
+                logger.info(
+                    "document %s: waits until the job of its previous version ends",
+                    BlobPath(*name),
+                    extra=log_fields("document.waits_for_previous_version", document=BlobPath(*name)),
+                )
                 continue
             chosen.append(entry)
             total += entry.bytes
@@ -136,10 +147,12 @@ class Submitter:
             key, hops = earlier.replaces, hops + 1  # received or rejected: look further back
         return False
 
-    def _claim(self, entry: InboxEntry, batch_id: str) -> bool:
-        entry.claim_id = batch_id
-        entry.claim_expires = self.clock() + timedelta(seconds=self.services.settings.claim_timeout_seconds)
-        return self.services.ledger.update(entry)
+    def _claim(self, entries: list[InboxEntry], batch_id: str) -> list[InboxEntry]:
+        """The entries this batch took (ETag-guarded: an entry another submitter claimed first is not among them)."""
+        expires = self.clock() + timedelta(seconds=self.services.settings.claim_timeout_seconds)
+        for entry in entries:
+            entry.claim_id, entry.claim_expires = batch_id, expires
+        return self.services.ledger.update_all(entries)
 
     # ---- one batch ----------------------------------------------------------------------------------------------
 
@@ -163,16 +176,31 @@ class Submitter:
         body = BatchRequest(self.services).build(members)
         batch.state = BatchState.POSTING
         if not ledger.update(batch):
-            logger.warning("batch %s: taken over while being prepared; leaving it to its new owner", batch_id)
+            logger.warning(
+                "batch %s: taken over while being prepared; leaving it to its new owner",
+                batch_id,
+                extra=log_fields("batch.taken_over", batch_id=batch_id),
+            )
             return _BatchOutcome(announcements, stop=True)
         try:
             job_id = self.services.translator.begin_batch(body)
         except (TranslatorThrottled, TranslatorUnavailable) as exc:
-            logger.warning("batch %s: the Translator pushed back (%s); %d documents wait", batch_id, exc, len(members))
+            logger.warning(
+                "batch %s: the Translator pushed back (%s); %d documents wait",
+                batch_id,
+                exc,
+                len(members),
+                extra=log_fields("batch.throttled", batch_id=batch_id, batch_size=len(members), error_code=exc.reason),
+            )
             release_claims(self.services, batch, members, retry_after=exc.retry_after, now=self.clock())
             return _BatchOutcome(announcements, stop=True)
         except SubmissionUncertain as exc:
-            logger.warning("batch %s: submission uncertain (%s); the poller will look for the job", batch_id, exc)
+            logger.warning(
+                "batch %s: submission uncertain (%s); the poller will look for the job",
+                batch_id,
+                exc,
+                extra=log_fields("batch.uncertain", batch_id=batch_id, batch_size=len(members), error_code=exc.reason),
+            )
             batch.state = BatchState.UNCERTAIN
             ledger.update(batch, guarded=False)
             return _BatchOutcome(announcements, stop=True)
@@ -185,7 +213,19 @@ class Submitter:
             ) from exc
         except TranslatorError as exc:
             return _BatchOutcome(announcements + self._refused(batch, members, exc))
-        logger.info("batch %s: job %s created for %d documents", batch_id, job_id, len(members))
+        logger.info(
+            "batch %s: job %s created for %d documents",
+            batch_id,
+            job_id,
+            len(members),
+            extra=log_fields(
+                "batch.submitted",
+                batch_id=batch_id,
+                job_id=job_id,
+                batch_size=len(members),
+                duration_ms=(self.clock() - now).total_seconds() * 1000,
+            ),
+        )
         record_submission(self.services, batch, job_id, members, now=self.clock())
         return _BatchOutcome(announcements)
 
@@ -193,8 +233,9 @@ class Submitter:
         self, batch: BatchRecord, members: list[BatchMember]
     ) -> tuple[list[BatchMember], list[Announcement]]:
         """Members whose blob still has the recorded ETag; the others are rejected (deleted or replaced)."""
-        with ThreadPoolExecutor(STORAGE_THREADS) as pool:
-            problems = list(pool.map(self._source_problem, members))
+        paths = [BlobPath(member.container, member.name) for member in members]
+        etags = current_etags(self.services.storage.blob_service, paths, threads=STORAGE_THREADS)
+        problems = [_source_problem(member, etags[path]) for member, path in zip(members, paths, strict=True)]
         keep = [member for member, problem in zip(members, problems, strict=True) if problem is None]
         dropped = [(member, problem) for member, problem in zip(members, problems, strict=True) if problem]
         announcements = finish_unsubmitted(self.services, dropped, Outcome.REJECTED, now=self.clock())
@@ -202,20 +243,6 @@ class Submitter:
             self.services.ledger.delete_all(member for member, _ in dropped)
             self.services.ledger.delete_all(_inbox_key(member) for member, _ in dropped)
         return keep, announcements
-
-    def _source_problem(self, member: BatchMember) -> ErrorInfo | None:
-        blob = self.services.storage.blob_service.get_blob_client(member.container, member.name)
-        try:
-            etag = blob.get_blob_properties().etag.strip('"')
-        except ResourceNotFoundError:
-            return ErrorInfo("SourceDeleted", "The blob was deleted before it could be submitted for translation.")
-        if etag != member.source_etag:
-            return ErrorInfo(
-                "SourceReplaced",
-                "A newer version of the blob was uploaded before this one was submitted; "
-                "the newer version is translated instead.",
-            )
-        return None
 
     def _remove_stale_outputs(self, members: list[BatchMember]) -> None:
         """Delete outputs of earlier versions of re-uploaded names: the service must never meet an existing target."""
@@ -238,13 +265,26 @@ class Submitter:
             culprit = members[int(match.group(1))]
             others = [member for member in members if member is not culprit]
             logger.warning(
-                "batch %s: the service refused %s (%s); resubmitting the others", batch.key, culprit.name, exc
+                "batch %s: the service refused %s (%s); resubmitting the others",
+                batch.key,
+                culprit.name,
+                exc,
+                extra=log_fields(
+                    "batch.document_refused",
+                    batch_id=batch.key,
+                    document=BlobPath(culprit.container, culprit.name),
+                    error_code=exc.reason,
+                ),
             )
             release_claims(self.services, batch, others, retry_after=None, now=self.clock(), count_attempt=False)
             failed = [culprit]
         else:
             logger.error(
-                "batch %s: the service refused the batch (%s); %d documents fail", batch.key, exc, len(members)
+                "batch %s: the service refused the batch (%s); %d documents fail",
+                batch.key,
+                exc,
+                len(members),
+                extra=log_fields("batch.refused", batch_id=batch.key, batch_size=len(members), error_code=exc.reason),
             )
             failed = members
         announcements = finish_unsubmitted(
@@ -302,7 +342,11 @@ class BatchRequest:
                     blob.name.lower(): blob.name for blob in client.list_blobs() if "/" not in blob.name
                 }
             except ResourceNotFoundError:
-                logger.warning("glossary container '%s' does not exist; no glossaries are attached", container)
+                logger.warning(
+                    "glossary container '%s' does not exist; no glossaries are attached",
+                    container,
+                    extra=log_fields("glossary.container_missing"),
+                )
                 self._glossaries = {}
         stems = ([f"{source_language}-{language}"] if source_language else []) + [language]
         for stem in stems:
@@ -365,6 +409,18 @@ def backoff_seconds(attempts: int, retry_after: float | None) -> float:
     """Wait before a throttled batch is tried again: Retry-After when given, else exponential with jitter."""
     exponential = min(MAX_BACKOFF_SECONDS, 5.0 * 2 ** max(0, attempts - 1))
     return max(retry_after or 0.0, random.uniform(exponential / 2, exponential))
+
+
+def _source_problem(member: BatchMember, etag: str | None) -> ErrorInfo | None:
+    if etag is None:
+        return ErrorInfo("SourceDeleted", "The blob was deleted before it could be submitted for translation.")
+    if etag != member.source_etag:
+        return ErrorInfo(
+            "SourceReplaced",
+            "A newer version of the blob was uploaded before this one was submitted; "
+            "the newer version is translated instead.",
+        )
+    return None
 
 
 def _inbox_key(member: BatchMember) -> InboxEntry:

@@ -24,6 +24,7 @@ from shared.errors import (
     TranslatorThrottled,
     TranslatorUnavailable,
 )
+from shared.logfields import log_fields
 
 logger = logging.getLogger(__name__)
 
@@ -156,9 +157,11 @@ class TranslatorClient:
         params = {"createdDateTimeUtcStart": since.astimezone(UTC).isoformat(), "$maxpagesize": "100"}
         return [JobStatus.from_wire(item) for item in self._pages(f"{self.base_url}/batches", params)]
 
-    def list_documents(self, job_id: str) -> list[DocumentStatus]:
+    def list_documents(self, job_id: str, *, statuses: tuple[str, ...] = ()) -> list[DocumentStatus]:
+        """A job's document statuses (one per source and target language), only those in `statuses` when given."""
         url = f"{self.base_url}/batches/{job_id}/documents"
-        return [DocumentStatus.from_wire(item) for item in self._pages(url, {"$maxpagesize": "100"})]
+        params = {"$maxpagesize": "100", **({"statuses": ",".join(statuses)} if statuses else {})}
+        return [DocumentStatus.from_wire(item) for item in self._pages(url, params)]
 
     def cancel_job(self, job_id: str) -> None:
         self._send("DELETE", f"{self.base_url}/batches/{job_id}")
@@ -215,7 +218,14 @@ class TranslatorClient:
             delay = self.retry.delay(attempt, error.retry_after)
             if not retryable or attempt == self.retry.attempts - 1 or time.monotonic() + delay > deadline:
                 raise error
-            logger.warning("Translator %s %s: %s; retrying in %.1f s", method, path, error.reason, delay)
+            logger.warning(
+                "Translator %s %s: %s; retrying in %.1f s",
+                method,
+                path,
+                error.reason,
+                delay,
+                extra=log_fields("translator.retry", error_code=error.reason, duration_ms=delay * 1000),
+            )
             self.sleep(delay)
         raise AssertionError("unreachable")  # the loop always returns or raises
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import burst, chart, polling, report, trickle
+from bench import burst, chart, intake, polling, report, trickle
 from bench.approaches import APPROACHES
 
 
@@ -34,3 +34,12 @@ def test_polling_a_few_jobs_reports_each_figure_for_both_function_apps():
     assert set(results["3"]) == {"this app", "naive function"}
     assert all(key in figures for figures in results["3"].values() for key, _, _ in polling.FIGURES)
     assert polling.markdown(results).count("\n") == len(polling.FIGURES) + 1
+
+
+def test_intake_measures_each_count_in_its_own_process_and_reports_each_figure():
+    results = intake.run((6, 12))
+
+    assert [figures["events"] for figures in results.values()] == [6, 12]
+    assert [figures["documents_submitted"] for figures in results.values()] == [6, 12]
+    assert all(figures["peak_rss_mb"] >= figures["baseline_rss_mb"] > 0 for figures in results.values())
+    assert intake.markdown(results).count("\n") == len(intake.FIGURES) + 1

@@ -13,7 +13,7 @@ import shared.submitter
 from shared.errors import SubmissionUncertain
 from shared.outbox import CONFIRM_GRACE
 from shared.poller import Poller
-from shared.records import BatchRecord, BatchState, JobRecord, JobState, OutboxEntry, utc_now
+from shared.records import BatchRecord, BatchState, JobRecord, JobState, NamePointer, OutboxEntry, name_key, utc_now
 from tests.support.emulator import serve_emulator
 from tests.support.translator_api import TranslatorApi, file_input
 
@@ -40,8 +40,8 @@ def test_a_post_whose_answer_was_lost_is_found_among_recent_jobs_not_resubmitted
     assert batch.state is BatchState.UNCERTAIN
     monkeypatch.setattr(translator, "begin_batch", post)
 
-    pipeline.tick_at(later(1))
-    [message] = pipeline.run_until_announced(1)
+    pipeline.tick_at(later(1))  # the uncertain batch's grace has passed: its job is found and adopted
+    [message] = pipeline.run_until_announced(1, clock=later(1))  # the job was recorded on the shifted clock
 
     assert message["data"]["status"] == "Succeeded"
     assert pipeline.calls("start_translation") == 1
@@ -59,8 +59,8 @@ def test_a_post_that_never_reached_the_service_is_submitted_again(pipeline, monk
     pipeline.drop("resend.txt", "Send me again.")
     monkeypatch.setattr(translator, "begin_batch", post)
 
-    pipeline.tick_at(later(1))
-    [message] = pipeline.run_until_announced(1)
+    pipeline.tick_at(later(1))  # the claim has expired: no job is found, so the document is submitted again
+    [message] = pipeline.run_until_announced(1, clock=later(1))  # the new job was recorded on the shifted clock
 
     assert message["data"]["status"] == "Succeeded"
     assert pipeline.calls("start_translation") == 1
@@ -78,8 +78,8 @@ def test_a_submitter_killed_after_the_post_leaves_a_job_the_poller_adopts(pipeli
 
     pipeline.tick()  # the claim has not expired yet: the poller leaves the batch alone
     assert pipeline.collect() == []
-    pipeline.tick_at(later(10))
-    [message] = pipeline.run_until_announced(1)
+    pipeline.tick_at(later(10))  # the claim has expired: the job the POST created is found and adopted
+    [message] = pipeline.run_until_announced(1, clock=later(10))  # the job was recorded on the shifted clock
 
     assert message["data"]["status"] == "Succeeded"
     assert pipeline.calls("start_translation") == 1
@@ -124,8 +124,8 @@ def test_a_submitter_killed_after_claiming_releases_the_documents_on_expiry(pipe
         with pytest.raises(Killed):
             pipeline.drop("claimed.txt", "Crash right after the claim.")
 
-    pipeline.tick_at(later(10))
-    [message] = pipeline.run_until_announced(1)
+    pipeline.tick_at(later(10))  # the claim has expired: the document is back in the inbox and submitted again
+    [message] = pipeline.run_until_announced(1, clock=later(10))  # the new job was recorded on the shifted clock
 
     assert message["data"]["status"] == "Succeeded"
     assert pipeline.calls("start_translation") == 1
@@ -211,7 +211,7 @@ def test_a_throttled_submission_waits_for_its_backoff_then_is_resubmitted(make_p
             assert len(pipeline.services.ledger.inbox()) == 1  # still inside its backoff
             pipeline.tick_at(later(30))
             assert pipeline.services.ledger.inbox() == []
-            [message] = pipeline.run_until_announced(1)
+            [message] = pipeline.run_until_announced(1, clock=later(30))  # the job was recorded on the shifted clock
 
     assert message["data"]["status"] == "Succeeded"
 
@@ -272,3 +272,33 @@ def test_a_publish_the_host_failed_to_write_is_retried_with_the_same_messages(pi
 
     assert len({message["id"] for message in received}) == 1
     assert pipeline.services.ledger.partition(OutboxEntry) == []
+
+
+def test_a_document_that_finishes_early_is_announced_while_its_job_still_runs_and_only_once(make_pipeline):
+    with make_pipeline(emulator_settings={"chars_per_second": 40.0, "workers": 2}) as pipeline:
+        pipeline.upload("short.txt", "Quick.")  # well under a second per language
+        pipeline.upload("long.txt", "A long document to translate. " * 20)  # 15 s per language
+        pipeline.deliver_as_one_batch(["short.txt", "long.txt"])
+
+        [early] = pipeline.run_until_announced(1, timeout=30)
+
+        assert early["data"]["source"]["name"] == "short.txt"
+        assert early["data"]["status"] == "Succeeded"
+        assert [target["status"] for target in early["data"]["targets"]] == ["Succeeded", "Succeeded"]
+        [job] = pipeline.services.ledger.active_jobs()
+        assert job.key == early["data"]["jobId"]
+        assert job.status in ("NotStarted", "Running")  # the job has not ended: the document did not wait for it
+        assert pipeline.services.ledger.document(_key_of(pipeline, "short.txt")).state.value == "Completed"
+
+        messages = pipeline.run_until_announced(2, timeout=120)
+        pipeline.tick()
+
+        assert sorted(message["data"]["source"]["name"] for message in pipeline.collect()) == ["long.txt", "short.txt"]
+        assert {message["data"]["jobId"] for message in messages} == {job.key}
+        assert pipeline.services.ledger.active_jobs() == []
+        assert pipeline.services.ledger.partition(OutboxEntry) == []
+
+
+def _key_of(pipeline, name: str) -> str:
+    pointer = pipeline.services.ledger.get(NamePointer, name_key(pipeline.source, name))
+    return pointer.document_key

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -18,6 +18,7 @@ import function_app
 from devstack.azurite import AzuriteEndpoints
 from shared.outbox import publish_requests
 from shared.poller import Poller
+from shared.records import utc_now
 from shared.services import Services, current_services
 from shared.storage import blob_path_of
 from tests.support.emulator import RunningEmulator, serve_emulator
@@ -55,6 +56,14 @@ class Pipeline:
         self.upload(name, data, metadata=metadata)
         return self.event(name)
 
+    def deliver_as_one_batch(self, names: list[str]) -> None:
+        """Events arrive while someone else holds the submitter lease: they are recorded and left for one batch."""
+        ledger = self.services.ledger
+        assert ledger.acquire_lease("busy-elsewhere", now=utc_now(), duration=timedelta(minutes=5))
+        for name in names:
+            self.event(name)
+        ledger.release_lease("busy-elsewhere")
+
     def tick(self) -> dict[str, Any]:
         return self.host.timer_tick()
 
@@ -83,13 +92,24 @@ class Pipeline:
                 self.received.append(json.loads(message.content))
                 queue.delete_message(message)
 
-    def run_until_announced(self, count: int, *, timeout: float = 60.0, interval: float = 0.2) -> list[dict]:
-        """Tick the poller until `count` messages arrived in total (fails after `timeout`)."""
+    def run_until_announced(
+        self,
+        count: int,
+        *,
+        timeout: float = 60.0,
+        interval: float = 0.2,
+        clock: Callable[[], datetime] | None = None,
+    ) -> list[dict]:
+        """Tick the poller (with a shifted `clock` when given) until `count` messages arrived in total (fails after
+        `timeout`)."""
         deadline = time.monotonic() + timeout
         while len(self.collect()) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{len(self.received)} of {count} announcements after {timeout:.0f} s")
-            self.tick()
+            if clock is None:
+                self.tick()
+            else:
+                self.tick_at(clock)
             time.sleep(interval)
         return self.received
 

@@ -9,6 +9,8 @@ from shared.records import (
     DocumentRecord,
     DocumentState,
     InboxEntry,
+    JobRecord,
+    JobState,
     document_key,
     member_partition,
 )
@@ -71,3 +73,40 @@ def test_keys_are_derived_and_table_safe():
     assert key == document_key("inbox", "a/b#?.txt", "0x8DC")  # quotes around an ETag do not matter
     assert key != document_key("inbox", "a/b#?.txt", "0x8DD")
     assert all(char not in key for char in "/\\#?")
+
+
+def _members(count: int) -> list[BatchMember]:
+    return [
+        BatchMember(
+            batch_id="b",
+            key=f"k{index:04}",
+            container="c",
+            name=f"{index}.txt",
+            source_etag="e",
+            bytes=1,
+            languages=("fr",),
+            received_at=NOW,
+        )
+        for index in range(count)
+    ]
+
+
+def test_a_job_remembers_the_members_it_announced_early_across_a_table_round_trip():
+    members = _members(1000)  # a full batch: the bitmap stays small (about 170 characters)
+    job = JobRecord(
+        key="j",
+        batch_id="b",
+        state=JobState.ACTIVE,
+        status="Running",
+        created_at=NOW,
+        next_poll_at=NOW,
+        document_count=1000,
+    )
+    assert job.announced_keys(members) == set()
+
+    job.mark_announced(members, {"k0000", "k0007", "k0008"})
+    job.mark_announced(list(reversed(members)), {"k0999"})  # the members' order as read does not matter
+    restored = JobRecord.from_entity(Entity(job.to_entity()))
+
+    assert restored.announced_keys(members) == {"k0000", "k0007", "k0008", "k0999"}
+    assert len(restored.announced or "") < 200
