@@ -15,6 +15,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -59,10 +60,23 @@ def handle_events(names: list[str], settings: dict[str, str]) -> dict[str, Any]:
     services = current_services()
     container = services.storage.blob_service.get_container_client(settings["SOURCE_CONTAINER"])
     services.translator.supported_extensions()  # warm: the first event pays for the formats list otherwise
+    pending, lock = iter(names), threading.Lock()
+
+    def trigger_thread() -> None:  # takes events one at a time: no queue of N tasks grows the memory measured
+        while True:
+            with lock:
+                name = next(pending, None)
+            if name is None:
+                return
+            handle_upload(container.get_blob_client(name))
+
+    threads = [threading.Thread(target=trigger_thread) for _ in range(TRIGGER_THREADS)]
     baseline = _rss_mb()
     started = time.perf_counter()
-    with ThreadPoolExecutor(TRIGGER_THREADS) as pool:
-        list(pool.map(lambda name: handle_upload(container.get_blob_client(name)), names))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     jobs = services.ledger.active_jobs()
