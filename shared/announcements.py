@@ -17,9 +17,9 @@ logger = logging.getLogger(__name__)
 
 def finish_unsubmitted(
     services: Services, ended: list[tuple[SourceVersion, ErrorInfo]], outcome: Outcome, *, now: datetime
-) -> list[Announcement]:
+) -> list[str]:
     """Record and announce documents that end before any job (rejected at submission, or refused by the service).
-    Returns the announcements to request (see `outbox.record`)."""
+    Returns the completion messages to request (see `outbox.record`)."""
     announcements = [
         Announcement(
             outcome=outcome,

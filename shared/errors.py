@@ -2,6 +2,7 @@
 
 AutopilotError
 ├── SettingError            an app setting is missing or invalid (names the setting)
+├── MessagesNotRecorded     some completion messages could not be recorded in the outbox (carries those that were)
 └── TranslatorError         the Translator answered with an error (HTTP status, code, innerError.code)
     ├── TranslatorThrottled      429: too many requests (carries Retry-After when sent)
     ├── TranslatorUnavailable    503, or the service could not be reached
@@ -22,6 +23,17 @@ class SettingError(AutopilotError):
         super().__init__(f"App setting {name}: {problem}")
         self.name = name
         self.problem = problem
+
+
+class MessagesNotRecorded(AutopilotError):
+    """The outbox refused some messages: `recorded` are to be requested as usual; the documents of `failed` (message
+    ids) must not count as announced, so a later run announces them."""
+
+    def __init__(self, recorded: list[str], failed: dict[str, str]) -> None:
+        first_id, first_problem = next(iter(failed.items()))
+        super().__init__(f"{len(failed)} completion messages not recorded (first {first_id}: {first_problem})")
+        self.recorded = recorded
+        self.failed = set(failed)
 
 
 class TranslatorError(AutopilotError):

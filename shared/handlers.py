@@ -26,9 +26,9 @@ def handle_upload(blob: BlobClient) -> list[str]:
     """Blob trigger: record (or reject) the document, then submit everything waiting. Returns publish requests."""
     services = current_services()
     rejection = receive(blob, services, now=utc_now())
-    announcements = [rejection] if rejection else []
-    announcements += Submitter(services).run()
-    return outbox.publish_requests([announcement.to_json() for announcement in announcements])
+    messages = [rejection] if rejection else []
+    messages += Submitter(services).run()
+    return outbox.publish_requests(messages)
 
 
 def handle_poll_tick() -> list[str]:

@@ -30,8 +30,9 @@ from shared.validation import (
 logger = logging.getLogger(__name__)
 
 
-def receive(blob: BlobClient, services: Services, *, now: datetime) -> Announcement | None:
-    """Validate and record the triggering blob. A rejection is recorded and returned to announce, never raised."""
+def receive(blob: BlobClient, services: Services, *, now: datetime) -> str | None:
+    """Validate and record the triggering blob. A rejection is recorded and its completion message returned to
+    request, never raised."""
     path = BlobPath(blob.container_name, blob.blob_name)
     try:
         properties = blob.get_blob_properties()
@@ -86,7 +87,7 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> Announcem
     return None
 
 
-def _to_request(services: Services, announcement: Announcement, now: datetime) -> Announcement | None:
+def _to_request(services: Services, announcement: Announcement, now: datetime) -> str | None:
     """Rejections go through the outbox after the record: a redelivered event announces the recorded one again."""
     return next(iter(outbox.record(services, [announcement], now=now)), None)
 

@@ -14,6 +14,13 @@ def is_language_code(text: str) -> bool:
     return bool(_LANGUAGE_CODE.match(text))
 
 
+def canonical_language(code: str) -> str:
+    """One spelling per code, as the Translator lists them: subtags lower case, scripts title case
+    (`ZH-HANS` and `zh-hans` → `zh-Hans`, `PT-PT` → `pt-pt`). Output folders and messages use this spelling."""
+    primary, *subtags = code.strip().split("-")
+    return "-".join([primary.lower(), *(tag.title() if len(tag) == 4 else tag.lower() for tag in subtags)])
+
+
 def parse_languages(raw: str | Iterable[str]) -> tuple[str, ...]:
     """`"fr, de"` or `["fr", "de"]` → `("fr", "de")`; raises ValueError saying what is wrong."""
     items = raw.split(",") if isinstance(raw, str) else list(raw)
@@ -26,7 +33,8 @@ def parse_languages(raw: str | Iterable[str]) -> tuple[str, ...]:
             continue
         if not is_language_code(code):
             raise ValueError(f"'{code[:40]}' is not a language code (expected e.g. fr, de, pt-pt, zh-Hans)")
-        if code.lower() not in (known.lower() for known in languages):
+        code = canonical_language(code)
+        if code not in languages:
             languages.append(code)
     if not languages:
         raise ValueError("no target language given")

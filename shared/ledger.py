@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.logfields import log_fields
@@ -23,6 +28,7 @@ from shared.records import (
     NamePointer,
     Record,
     member_partition,
+    split_long_strings,
 )
 
 logger = logging.getLogger(__name__)
@@ -100,18 +106,26 @@ class Ledger:
                 for entity in chunk:
                     self._table.upsert_entity(entity, mode=UpdateMode.MERGE)
 
-    def insert_new(self, records: list[R]) -> list[R]:
-        """Insert records of one partition, 100 per transaction; returns those inserted now (not already present)."""
+    def insert_new(self, records: list[R]) -> tuple[list[R], dict[str, str]]:
+        """Insert records of one partition, 100 per transaction. Returns those inserted now (not already present), and
+        the keys of those the Table refused, with its reason: one refused record never keeps the others out."""
         inserted: list[R] = []
+        refused: dict[str, str] = {}
         for start in range(0, len(records), TRANSACTION_LIMIT):
             chunk = records[start : start + TRANSACTION_LIMIT]
             try:
                 self._table.submit_transaction([("create", record.to_entity()) for record in chunk])
             except Exception:  # one entity already present fails the whole transaction: go one by one
-                inserted += [record for record in chunk if self.insert(record)]
+                for record in chunk:
+                    try:
+                        if self.insert(record):
+                            inserted.append(record)
+                    except HttpResponseError as exc:
+                        code = getattr(exc, "error_code", None) or type(exc).__name__
+                        refused[record.key] = f"{exc.status_code} {code}"
             else:
                 inserted += chunk
-        return inserted
+        return inserted, refused
 
     def update_all(self, records: list[R]) -> list[R]:
         """Guarded updates of records of one partition, 100 per transaction; returns those written (a transaction
@@ -154,7 +168,10 @@ class Ledger:
 
     def merge_all(self, cls: type[Record], changes: dict[str, dict[str, object]]) -> None:
         """Merge properties into existing entities of one partition (key -> properties), 100 per transaction."""
-        entities = [{"PartitionKey": cls.PARTITION, "RowKey": key, **props} for key, props in changes.items()]
+        entities = [
+            split_long_strings({"PartitionKey": cls.PARTITION, "RowKey": key, **props})
+            for key, props in changes.items()
+        ]
         for start in range(0, len(entities), TRANSACTION_LIMIT):
             chunk = entities[start : start + TRANSACTION_LIMIT]
             try:

@@ -13,6 +13,9 @@ SPEC_VERSION = "1.0"
 COMPLETED_TYPE = "TranslationAutopilot.DocumentCompleted"
 REJECTED_TYPE = "TranslationAutopilot.DocumentRejected"
 MAX_ERROR_MESSAGE = 1000
+# A message larger than this (UTF-8) is sent by reference: base64 makes 60,000 bytes, under a queue message's 64 KiB.
+# Long names in many languages get there (1,011 CJK characters in 10 languages make about 140 KB).
+INLINE_MESSAGE_BYTES = 45_000
 
 
 class Outcome(StrEnum):
@@ -103,6 +106,14 @@ class Announcement:
 
     def to_json(self) -> str:
         return json.dumps(self.to_cloud_event(), ensure_ascii=False, separators=(",", ":"))
+
+    def to_reference_json(self, dataref: str) -> str:
+        """The same event without `data`, pointing at the whole event (`to_json`) stored at `dataref`: the CloudEvents
+        `dataref` extension (claim check), for a message too large to inline."""
+        envelope = self.to_cloud_event()
+        del envelope["data"]
+        envelope["dataref"] = dataref
+        return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
 
 
 def outcome_of(target_statuses: list[str]) -> Outcome:

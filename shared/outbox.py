@@ -10,27 +10,64 @@ pending, and a later timer run requests them again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from datetime import datetime, timedelta
 
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.blob import ContentSettings
+
+from shared.errors import MessagesNotRecorded
 from shared.logfields import log_fields
-from shared.messages import Announcement
+from shared.messages import INLINE_MESSAGE_BYTES, Announcement
 from shared.records import OutboxEntry
 from shared.services import Services
+from shared.storage import BlobPath
 
 logger = logging.getLogger(__name__)
 
 REQUEST_BYTES = 45_000  # UTF-8 bytes per publish request: 60,000 once base64-encoded, under a queue message's 64 KiB
+MESSAGES_FOLDER = "_messages"  # in TARGET_CONTAINER: no language code starts with '_', so no output lands here
+JSON_CONTENT = "application/cloudevents+json; charset=utf-8"
 CONFIRM_GRACE = timedelta(minutes=2)  # how long a request may take to reach the publisher before it is sent again
 
 
-def record(services: Services, announcements: list[Announcement], *, now: datetime) -> list[Announcement]:
-    """Record messages before their documents are marked announced. Returns those this call recorded; the others
-    were recorded by an earlier or concurrent run, which requests them (or a later timer run will)."""
-    entries = [OutboxEntry(key=item.message_id, message=item.to_json(), requested_at=now) for item in announcements]
-    recorded = {entry.key for entry in services.ledger.insert_new(entries)}
-    return [item for item in announcements if item.message_id in recorded]
+def record(services: Services, announcements: list[Announcement], *, now: datetime) -> list[str]:
+    """Record messages before their documents are marked announced. Returns the completion messages this call
+    recorded, to request; the others were recorded by an earlier or concurrent run, which requests them (or a later
+    timer run will). MessagesNotRecorded when the outbox refused some: their documents must not count as announced."""
+    entries = [
+        OutboxEntry(key=item.message_id, message=queued_form(services, item), requested_at=now)
+        for item in announcements
+    ]
+    inserted, refused = services.ledger.insert_new(entries)
+    recorded = [entry.message for entry in inserted]
+    if refused:
+        raise MessagesNotRecorded(recorded, refused)
+    return recorded
+
+
+def queued_form(services: Services, announcement: Announcement) -> str:
+    """The message as it goes on the queue: inline when it fits, else a reference to the whole event, stored first
+    as `{TARGET_CONTAINER}/_messages/{id}.json` (written once: a re-run keeps the first copy)."""
+    message = announcement.to_json()
+    if len(message.encode("utf-8")) <= INLINE_MESSAGE_BYTES:
+        return message
+    path = BlobPath(services.settings.target_container, f"{MESSAGES_FOLDER}/{announcement.message_id}.json")
+    blob = services.storage.blob_service.get_blob_client(path.container, path.name)
+    with contextlib.suppress(ResourceExistsError):
+        blob.upload_blob(
+            message.encode("utf-8"), overwrite=False, content_settings=ContentSettings(content_type=JSON_CONTENT)
+        )
+    logger.info(
+        "message %s: %d bytes, sent by reference to %s",
+        announcement.message_id,
+        len(message.encode("utf-8")),
+        path,
+        extra=log_fields("outbox.message_by_reference", document=path),
+    )
+    return announcement.to_reference_json(services.storage.blob_url(path))
 
 
 def publish_requests(messages: list[str]) -> list[str]:

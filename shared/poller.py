@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 
 from shared import outbox
 from shared.announcements import source_info
-from shared.errors import JobNotFound, TranslatorError, TranslatorThrottled, TranslatorUnavailable
+from shared.errors import (
+    JobNotFound,
+    MessagesNotRecorded,
+    TranslatorError,
+    TranslatorThrottled,
+    TranslatorUnavailable,
+)
 from shared.logfields import log_fields
 from shared.messages import Announcement, ErrorInfo, Outcome, TargetResult, outcome_of
 from shared.records import (
@@ -26,7 +32,7 @@ from shared.records import (
     utc_now,
 )
 from shared.services import Services
-from shared.storage import BlobPath, blob_path_of
+from shared.storage import BlobPath
 from shared.submitter import STORAGE_THREADS, Submitter, record_submission, release_claims
 from shared.translator import DocumentStatus, JobStatus
 
@@ -40,6 +46,8 @@ _TARGET_EXISTS_MESSAGE = (
 FINISHED_DOCUMENT_STATUSES = ("Succeeded", "Failed", "Cancelled")
 UNCERTAIN_GRACE = timedelta(seconds=30)  # give a POST that timed out time to show up among the service's jobs
 JOB_LOOKBACK = timedelta(minutes=15)
+TICK_STEPS = 4  # recover, poll, submit, overdue
+UNRECORDED_RETRY = timedelta(minutes=1)  # a job some of whose messages the outbox refused is announced again then
 SUBMIT_SECONDS_PER_TICK = 10.0  # then the tick ends, so the next one polls on time; a later tick or trigger goes on
 
 
@@ -50,18 +58,23 @@ class Poller:
     clock: Callable[[], datetime] = utc_now
 
     def tick(self) -> list[str]:
-        """One timer run; safe to re-run, skip or run late. Per-job problems are logged, never raised. Returns the
-        completion messages to request from the publisher: this run's, and those of earlier runs never confirmed."""
+        """One timer run; safe to re-run, skip or run late. Returns the completion messages to request from the
+        publisher: this run's, and those of earlier runs never confirmed. Each step runs on its own: one that fails is
+        logged and the others still run (so a broken job or batch never stops polling or re-requesting the outbox);
+        the run fails only when every step failed."""
         started = time.monotonic()
         deadline = started + self.budget_seconds
-        announcements: list[Announcement] = []
-        batches = self.services.ledger.batches()
-        self._recover_batches(batches)
-        self._release_orphan_claims({batch.key for batch in batches})
-        announcements += self._poll_due_jobs(deadline)  # first: a long submission must not hold back announcements
+        failures: list[Exception] = []
+        announcements: list[str] = []
+        self._step("recover", self._recover_interrupted, failures)
+        # polling first: a long submission must not hold back announcements
+        announcements += self._step("poll", lambda: self._poll_due_jobs(deadline), failures)
         submit_budget = min(SUBMIT_SECONDS_PER_TICK, max(0.0, deadline - time.monotonic()))
-        announcements += Submitter(self.services, budget_seconds=submit_budget, clock=self.clock).run()
-        overdue = outbox.overdue(self.services, now=self.clock())
+        submitter = Submitter(self.services, budget_seconds=submit_budget, clock=self.clock)
+        announcements += self._step("submit", submitter.run, failures)
+        overdue = self._step("overdue", lambda: outbox.overdue(self.services, now=self.clock()), failures)
+        if len(failures) == TICK_STEPS:
+            raise failures[0]  # nothing worked (storage down?): fail the run visibly; nothing is lost by raising
         logger.info(
             "tick: %d messages to publish (%d overdue)",
             len(announcements) + len(overdue),
@@ -72,9 +85,25 @@ class Poller:
                 duration_ms=(time.monotonic() - started) * 1000,
             ),
         )
-        return [announcement.to_json() for announcement in announcements] + overdue
+        return announcements + overdue
+
+    @staticmethod
+    def _step(name: str, work: Callable[[], list[str] | None], failures: list[Exception]) -> list[str]:
+        try:
+            return work() or []
+        except Exception as exc:
+            logger.exception(
+                "tick: the %s step failed; the other steps go on", name, extra=log_fields(f"poll.{name}_failed")
+            )
+            failures.append(exc)
+            return []
 
     # ---- interrupted submissions --------------------------------------------------------------------------------
+
+    def _recover_interrupted(self) -> None:
+        batches = self.services.ledger.batches()
+        self._recover_batches(batches)
+        self._release_orphan_claims({batch.key for batch in batches})
 
     def _recover_batches(self, batches: list[BatchRecord]) -> None:
         now = self.clock()
@@ -134,7 +163,7 @@ class Poller:
                 if known.batch_id == batch.key:
                     return job.id
                 continue
-            sources = {blob_path_of(document.source_url) for document in translator.list_documents(job.id)}
+            sources = {self.services.storage.path_of(doc.source_url) for doc in translator.list_documents(job.id)}
             if {(path.container, path.name) for path in sources if path} == wanted:
                 return job.id
         return None
@@ -149,7 +178,7 @@ class Poller:
 
     # ---- polling ------------------------------------------------------------------------------------------------
 
-    def _poll_due_jobs(self, deadline: float) -> list[Announcement]:
+    def _poll_due_jobs(self, deadline: float) -> list[str]:
         now = self.clock()
         due = [job for job in self.services.ledger.active_jobs() if job.next_poll_at <= now]
         if not due:
@@ -159,7 +188,7 @@ class Poller:
         except (TranslatorThrottled, TranslatorUnavailable) as exc:
             self._postpone(due, exc, now)
             return []
-        announcements: list[Announcement] = []
+        announcements: list[str] = []
         failures: list[Exception] = []
         for done, job in enumerate(due):
             if time.monotonic() > deadline:
@@ -200,7 +229,7 @@ class Poller:
                 job.next_poll_at = now + timedelta(seconds=exc.retry_after)
                 self.services.ledger.update(job)
 
-    def _advance(self, job: JobRecord, status: JobStatus | None, now: datetime) -> list[Announcement]:
+    def _advance(self, job: JobRecord, status: JobStatus | None, now: datetime) -> list[str]:
         if status is None:  # absent from the multi-id answer: ask once more, directly
             try:
                 status = self.services.translator.get_job(job.key)
@@ -241,12 +270,13 @@ class Poller:
             self.services.ledger.update(job)
         return []
 
-    def _announce_finished(self, job: JobRecord, status: JobStatus) -> list[Announcement]:
+    def _announce_finished(self, job: JobRecord, status: JobStatus) -> list[str]:
         """While a job runs: announce each document whose every translation has ended, so no document waits for the
         rest of its batch. The job record (ETag-guarded) remembers them, so the job's end announces only the others."""
         members = self.services.ledger.members(job.batch_id)
         by_source = _documents_by_source(
-            self.services.translator.list_documents(job.key, statuses=FINISHED_DOCUMENT_STATUSES)
+            self.services.translator.list_documents(job.key, statuses=FINISHED_DOCUMENT_STATUSES),
+            self.services.storage.path_of,
         )
         announced = job.announced_keys(members)
         ready = [
@@ -256,7 +286,9 @@ class Poller:
         ]
         now = self.clock()
         announcements = [self._announcement(job, member, by_source, None, now) for member in ready]
-        to_request = outbox.record(self.services, announcements, now=now)  # before the job counts them as announced
+        to_request, refused = self._record_messages(job, announcements)  # before the job counts them as announced
+        ready = [member for member, item in zip(ready, announcements, strict=True) if item.message_id not in refused]
+        announcements = [item for item in announcements if item.message_id not in refused]
         job.status, job.summary = status.status, status.summary
         job.mark_announced(members, {member.key for member in ready})
         if not self.services.ledger.update(job):
@@ -282,12 +314,12 @@ class Poller:
             )
         return to_request
 
-    def _announce(self, job: JobRecord, status: JobStatus | None, job_error: ErrorInfo | None) -> list[Announcement]:
+    def _announce(self, job: JobRecord, status: JobStatus | None, job_error: ErrorInfo | None) -> list[str]:
         """Build one announcement per source document not announced yet; claim the job's announcement (insert-once)
         before returning them."""
-        members = self.services.ledger.members(job.batch_id)
-        announced = job.announced_keys(members)
-        members = [member for member in members if member.key not in announced]
+        all_members = self.services.ledger.members(job.batch_id)
+        announced = job.announced_keys(all_members)
+        members = [member for member in all_members if member.key not in announced]
         documents: list[DocumentStatus] = []
         if status is not None and members:
             try:
@@ -301,13 +333,16 @@ class Poller:
         if status is not None and status.error is not None and status.error.code == TARGET_EXISTS:
             members, unblocked = self._split_by_existing_targets(members)
             job_error = ErrorInfo(TARGET_EXISTS, _TARGET_EXISTS_MESSAGE)
-        by_source = _documents_by_source(documents)
+        by_source = _documents_by_source(documents, self.services.storage.path_of)
         announcements = [self._announcement(job, member, by_source, job_error, now) for member in members]
         job.completed_at = now
         if status is not None:
             job.status, job.summary = status.status, status.summary
         self._requeue(job, unblocked)  # idempotent, so before the claim: a failure here leaves the job to retry
-        to_request = outbox.record(self.services, announcements, now=now)  # before the job counts as announced
+        to_request, refused = self._record_messages(job, announcements)  # before the job counts as announced
+        if refused:
+            self._announce_later(job, all_members, members, announcements, refused)
+            return to_request
         if not self.services.ledger.finish_job(job):
             logger.info(
                 "job %s: already announced by another run",
@@ -330,6 +365,39 @@ class Poller:
             ),
         )
         return to_request
+
+    def _record_messages(self, job: JobRecord, announcements: list[Announcement]) -> tuple[list[str], set[str]]:
+        """Record the messages in the outbox: (messages to request, ids of those the outbox refused)."""
+        try:
+            return outbox.record(self.services, announcements, now=self.clock()), set()
+        except MessagesNotRecorded as exc:
+            logger.error(
+                "job %s: %s; those documents are announced at a later poll, the others now",
+                job.key,
+                exc,
+                extra=log_fields("job.messages_not_recorded", job_id=job.key, batch_size=len(exc.failed)),
+            )
+            return exc.recorded, exc.failed
+
+    def _announce_later(
+        self,
+        job: JobRecord,
+        all_members: list[BatchMember],
+        members: list[BatchMember],
+        announcements: list[Announcement],
+        refused: set[str],
+    ) -> None:
+        """The job ended but some of its messages were refused: the others count as announced (the job's bitmap), the
+        job stays active and is polled again after UNRECORDED_RETRY for the rest."""
+        done = [
+            (member, item)
+            for member, item in zip(members, announcements, strict=True)
+            if item.message_id not in refused
+        ]
+        job.mark_announced(all_members, {member.key for member, _ in done})
+        job.completed_at, job.next_poll_at = None, self.clock() + UNRECORDED_RETRY
+        if self.services.ledger.update(job) and done:
+            self._record_outcomes_safely(job, [member for member, _ in done], [item for _, item in done])
 
     def _announcement(
         self,
@@ -450,10 +518,12 @@ def _all_finished(member: BatchMember, results: dict[str, DocumentStatus] | None
     )
 
 
-def _documents_by_source(documents: list[DocumentStatus]) -> dict[tuple[str, str], dict[str, DocumentStatus]]:
+def _documents_by_source(
+    documents: list[DocumentStatus], path_of: Callable[[str], BlobPath | None]
+) -> dict[tuple[str, str], dict[str, DocumentStatus]]:
     grouped: defaultdict[tuple[str, str], dict[str, DocumentStatus]] = defaultdict(dict)
     for document in documents:
-        path = blob_path_of(document.source_url)
+        path = path_of(document.source_url)
         if path is not None:
             grouped[(path.container, path.name)][document.language.lower()] = document
     return grouped

@@ -11,6 +11,12 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, Self, get_type_hints
 
+# A Table string property holds at most 64 KiB (32 K UTF-16 code units). Longer strings (a message or the targets of
+# a document with a long CJK name in ten languages) are kept in parts: `Message`, `Message_Part1`, ... Code points,
+# not code units, are counted: 16,000 of them are at most 32,000 UTF-16 units.
+PROPERTY_CHARS = 16_000
+PART_SUFFIX = "_Part"
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -63,7 +69,7 @@ class Record:
             if item.name in ("etag", "key") or item.name.startswith("_"):
                 continue
             entity[_pascal(item.name)] = _to_wire(getattr(self, item.name))
-        return entity
+        return split_long_strings(entity)
 
     @classmethod
     def from_entity(cls, entity: dict[str, Any]) -> Self:
@@ -75,7 +81,7 @@ class Record:
             if item.name == "key":
                 values["key"] = entity["RowKey"]
                 continue
-            raw = entity.get(_pascal(item.name))
+            raw = _joined(entity, _pascal(item.name))
             if raw is None and item.name in cls._defaults():
                 continue
             values[item.name] = _from_wire(raw, hints[item.name])
@@ -224,6 +230,29 @@ class NamePointer(Record):
     name: str
     document_key: str
     received_at: datetime
+
+
+def split_long_strings(properties: dict[str, Any]) -> dict[str, Any]:
+    """Properties with every string longer than one Table property can hold kept in parts (see PROPERTY_CHARS)."""
+    split: dict[str, Any] = {}
+    for name, value in properties.items():
+        if not isinstance(value, str) or len(value) <= PROPERTY_CHARS:
+            split[name] = value
+            continue
+        for index, start in enumerate(range(0, len(value), PROPERTY_CHARS)):
+            split[f"{name}{PART_SUFFIX}{index}" if index else name] = value[start : start + PROPERTY_CHARS]
+    return split
+
+
+def _joined(entity: dict[str, Any], name: str) -> Any:
+    value = entity.get(name)
+    if not isinstance(value, str) or len(value) < PROPERTY_CHARS:
+        return value
+    parts, index = [value], 1
+    while (part := entity.get(f"{name}{PART_SUFFIX}{index}")) is not None:
+        parts.append(part)
+        index += 1
+    return "".join(parts)
 
 
 def _pascal(name: str) -> str:

@@ -46,7 +46,7 @@ class Services:
     @property
     def event_source(self) -> str:
         """CloudEvents `source` of every message: the source container's URL (no SAS)."""
-        return self.storage.blob_service.get_container_client(self.settings.source_container).url
+        return self.storage.container_url(self.settings.source_container)
 
 
 _BUILD_LOCK = threading.Lock()

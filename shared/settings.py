@@ -10,7 +10,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from shared.errors import SettingError
-from shared.languages import is_language_code, parse_languages
+from shared.languages import canonical_language, is_language_code, parse_languages
 
 STORAGE_CONNECTION = "DocumentStorage"
 SOURCE_CONTAINER = "SOURCE_CONTAINER"
@@ -135,14 +135,19 @@ class Settings:
             routes_error = exc.problem
         endpoint = env.required(TRANSLATOR_ENDPOINT)
         _check_endpoint(endpoint)
+        containers = _distinct_containers(
+            source=env.container(SOURCE_CONTAINER, "inbox"),
+            target=env.container(TARGET_CONTAINER, "translated"),
+            glossary=env.container(GLOSSARY_CONTAINER, None),
+        )
         return cls(
             storage=_storage_connection(env),
             target_languages=env.parsed(TARGET_LANGUAGES, parse_languages, required=True),
             translator_endpoint=endpoint.rstrip("/"),
-            source_container=env.container(SOURCE_CONTAINER, "inbox"),
-            target_container=env.container(TARGET_CONTAINER, "translated"),
+            source_container=containers[SOURCE_CONTAINER],
+            target_container=containers[TARGET_CONTAINER],
             source_language=env.parsed(SOURCE_LANGUAGE, _source_language),
-            glossary_container=env.container(GLOSSARY_CONTAINER, None),
+            glossary_container=containers[GLOSSARY_CONTAINER],
             language_routes=routes,
             language_routes_error=routes_error,
             completion_queue=env.text(COMPLETION_QUEUE, "translation-completed"),
@@ -244,9 +249,34 @@ def _check_endpoint(endpoint: str) -> None:
         )
 
 
+def _distinct_containers(*, source: str, target: str, glossary: str | None) -> dict[str, str | None]:
+    """Outputs written where the trigger watches would be translated again (1, 2, 4, 8 ... new blobs a round), and
+    outputs among the glossaries would be attached as glossaries: each container must have one role."""
+    named = {SOURCE_CONTAINER: source, TARGET_CONTAINER: target, GLOSSARY_CONTAINER: glossary}
+    seen: dict[str, str] = {}
+    for name, container in named.items():
+        if container is None:
+            continue
+        if container in seen:
+            raise SettingError(
+                name,
+                f"'{container}' is also {seen[container]}; the source, target and glossary containers must be three "
+                "different containers (outputs in the source container would be translated again, without end)",
+            )
+        seen[container] = name
+    return named
+
+
 def _storage_connection(env: _Environ) -> StorageConnection:
     connection_string = env.text(STORAGE_CONNECTION, None)
     if connection_string is not None:
+        if _connection_string_field(connection_string, "SharedAccessSignature") is not None:
+            raise SettingError(
+                STORAGE_CONNECTION,
+                "is a SAS connection string (SharedAccessSignature=...); the app issues its own per-blob SAS and "
+                "needs an account key (AccountName=...;AccountKey=...) or the identity form "
+                f"({STORAGE_CONNECTION}__blobServiceUri, __queueServiceUri, __tableServiceUri)",
+            )
         if connection_string == "UseDevelopmentStorage=true" or "AccountName=" in connection_string:
             return StorageConnection(connection_string=connection_string)
         raise SettingError(
@@ -271,10 +301,18 @@ def _storage_connection(env: _Environ) -> StorageConnection:
     )
 
 
+def _connection_string_field(connection_string: str, field_name: str) -> str | None:
+    for part in connection_string.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == field_name.lower():
+            return value
+    return None
+
+
 def _source_language(raw: str) -> str:
     if not is_language_code(raw):
         raise ValueError(f"'{raw[:40]}' is not a language code (leave it unset to auto-detect)")
-    return raw
+    return canonical_language(raw)
 
 
 def _language_routes(raw: str) -> tuple[LanguageRoute, ...]:
@@ -286,6 +324,12 @@ def _language_routes(raw: str) -> tuple[LanguageRoute, ...]:
         raise ValueError('must be a JSON object of path prefix to languages, e.g. {"legal/": "fr,de"}')
     parsed = []
     for prefix, languages in routes.items():
+        if prefix.startswith("/"):
+            raise ValueError(
+                f"route '{prefix}': blob names never start with '/', so this prefix matches nothing; "
+                + (f"write it as '{prefix.lstrip('/')}'" if prefix.strip("/") else "'' matches every blob")
+                + " (prefixes are relative to the source container)"
+            )
         if not isinstance(languages, str | list):
             raise ValueError(f"route '{prefix}': languages must be a string like \"fr,de\" or a list")
         try:

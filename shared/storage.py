@@ -6,7 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from azure.core.credentials import TokenCredential
 from azure.data.tables import TableClient, TableServiceClient
@@ -31,16 +31,28 @@ class BlobPath:
         return f"{self.container}/{self.name}"
 
 
-def blob_path_of(url: str) -> BlobPath | None:
-    """The container and blob name a blob URL points at (account-in-path URLs of Azurite included); query dropped."""
-    parts = urlsplit(url)
-    segments = parts.path.lstrip("/").split("/")
-    host = parts.hostname or ""
-    if not host.endswith((".core.windows.net", ".azure.net")) and len(segments) > 2:
-        segments = segments[1:]  # path-style: /{account}/{container}/{name}
-    if len(segments) < 2 or not segments[1]:
+def blob_path_in(url: str, account_url: str) -> BlobPath | None:
+    """The container and blob name of a blob URL under `account_url`, the app's own blob service URL (any cloud's
+    host, a custom domain, Azurite's `/{account}` path style); None for a URL elsewhere. The query is dropped."""
+    parts, account = urlsplit(url), urlsplit(account_url)
+    if (parts.hostname or "").lower() != (account.hostname or "").lower() or _port(parts) != _port(account):
         return None
-    return BlobPath(unquote(segments[0]), unquote("/".join(segments[1:])))
+    prefix = account.path.rstrip("/") + "/"
+    if not parts.path.startswith(prefix):
+        return None
+    container, _, name = parts.path[len(prefix) :].partition("/")
+    if not container or not name:
+        return None
+    return BlobPath(unquote(container), unquote(name))
+
+
+def without_query(url: str) -> str:
+    """A URL with its query (and so any SAS) and fragment dropped: the only form of a URL the app logs or sends."""
+    return urlunsplit(urlsplit(url)._replace(query="", fragment=""))
+
+
+def _port(parts: SplitResult) -> int | None:
+    return parts.port or {"https": 443, "http": 80}.get(parts.scheme)
 
 
 def create_credential(client_id: str | None) -> TokenCredential:
@@ -77,8 +89,15 @@ class StorageClients:
         return self.table_service.get_table_client(name)
 
     def blob_url(self, path: BlobPath) -> str:
-        """The plain URL of a blob (never carries a SAS)."""
-        return self.blob_service.get_blob_client(path.container, path.name).url
+        """The plain URL of a blob (never carries a SAS, whatever credential the client holds)."""
+        return without_query(self.blob_service.get_blob_client(path.container, path.name).url)
+
+    def container_url(self, container: str) -> str:
+        return without_query(self.blob_service.get_container_client(container).url)
+
+    def path_of(self, url: str) -> BlobPath | None:
+        """The blob a URL the Translator reports points at, if it is one of this account's."""
+        return blob_path_in(url, without_query(self.blob_service.url))
 
 
 @dataclass

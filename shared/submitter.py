@@ -31,7 +31,7 @@ from shared.errors import (
     TranslatorUnavailable,
 )
 from shared.logfields import log_fields
-from shared.messages import Announcement, ErrorInfo, Outcome
+from shared.messages import ErrorInfo, Outcome
 from shared.records import (
     BatchMember,
     BatchRecord,
@@ -47,6 +47,7 @@ from shared.services import Services
 from shared.settings import TRANSLATOR_KEY
 from shared.sources import current_etags
 from shared.storage import BlobPath
+from shared.translator import MAX_RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +65,10 @@ class Submitter:
     clock: Callable[[], datetime] = utc_now
     holder: str = field(default_factory=lambda: uuid.uuid4().hex)
 
-    def run(self) -> list[Announcement]:
-        """Submit everything claimable; returns the announcements of documents that failed on the way."""
+    def run(self) -> list[str]:
+        """Submit everything claimable; returns the completion messages of documents that failed on the way."""
         ledger = self.services.ledger
-        announcements: list[Announcement] = []
+        announcements: list[str] = []
         deadline = time.monotonic() + self.budget_seconds
         while time.monotonic() < deadline:
             if not self.services.submitting.acquire(blocking=False):
@@ -94,7 +95,7 @@ class Submitter:
         )
         return self._select(claimable)
 
-    def _drain(self, announcements: list[Announcement], deadline: float) -> bool:
+    def _drain(self, announcements: list[str], deadline: float) -> bool:
         """Post batches until the inbox is empty (False) or the Translator pushes back (True)."""
         while time.monotonic() < deadline:
             candidates = self._next_candidates()
@@ -231,7 +232,7 @@ class Submitter:
 
     def _drop_changed_sources(
         self, batch: BatchRecord, members: list[BatchMember]
-    ) -> tuple[list[BatchMember], list[Announcement]]:
+    ) -> tuple[list[BatchMember], list[str]]:
         """Members whose blob still has the recorded ETag; the others are rejected (deleted or replaced)."""
         paths = [BlobPath(member.container, member.name) for member in members]
         etags = current_etags(self.services.storage.blob_service, paths, threads=STORAGE_THREADS)
@@ -257,7 +258,7 @@ class Submitter:
         with ThreadPoolExecutor(STORAGE_THREADS) as pool:
             list(pool.map(delete, names))
 
-    def _refused(self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError) -> list[Announcement]:
+    def _refused(self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError) -> list[str]:
         """The service refused the request: fail the one input it names (others go back to the inbox), or all."""
         match = _INPUT_INDEX.search(exc.target or "")
         error = ErrorInfo(exc.reason, exc.message)
@@ -299,7 +300,7 @@ class Submitter:
 
 @dataclass
 class _BatchOutcome:
-    announcements: list[Announcement]
+    announcements: list[str]  # completion messages to request
     stop: bool = False
 
 
@@ -407,8 +408,9 @@ def release_claims(
 
 def backoff_seconds(attempts: int, retry_after: float | None) -> float:
     """Wait before a throttled batch is tried again: Retry-After when given, else exponential with jitter."""
-    exponential = min(MAX_BACKOFF_SECONDS, 5.0 * 2 ** max(0, attempts - 1))
-    return max(retry_after or 0.0, random.uniform(exponential / 2, exponential))
+    exponential = min(MAX_BACKOFF_SECONDS, 5.0 * 2.0 ** min(max(0, attempts - 1), 20))
+    honoured = min(retry_after or 0.0, MAX_RETRY_AFTER_SECONDS)  # the client caps it too; never trust a caller
+    return max(honoured, random.uniform(exponential / 2, exponential))
 
 
 def _source_problem(member: BatchMember, etag: str | None) -> ErrorInfo | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -32,6 +33,7 @@ TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"  # noqa: S105 (a sc
 MAX_IDS_PER_CALL = 100
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Cancelled", "ValidationFailed"})
 FORMATS_TTL_SECONDS = 3600.0
+MAX_RETRY_AFTER_SECONDS = 3600.0  # a longer (or absurd) Retry-After is taken as an hour
 
 
 @dataclass(frozen=True)
@@ -294,13 +296,23 @@ def _service_error(response: requests.Response, *, idempotent: bool) -> Translat
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at an hour; a value that is
+    neither (`soon`, `1e999`, `nan`) counts as absent, so the caller's own backoff applies."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        moment = email.utils.parsedate_to_datetime(value)
-        return max(0.0, (moment - datetime.now(UTC)).total_seconds()) if moment else None
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(MAX_RETRY_AFTER_SECONDS, max(0.0, seconds))
 
 
 def _parse_time(value: str | None) -> datetime:

@@ -17,6 +17,9 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted Office files are OLE containers, not zips
 ZIP_BASED_EXTENSIONS = frozenset({".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"})
 SIGNATURE_BYTES = 8
+# Bidirectional controls can make a name display as another (`report\u202etxt.exe`): refused. Other formatting
+# characters are part of how scripts are written (the zero-width non-joiner U+200C in Persian words): allowed.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,8 @@ def check_name(name: str) -> Rejection | None:
             f"The name is {len(name)} characters long; at most {MAX_BLOB_NAME - longest_language - 1} are allowed "
             "so that '{language}/{name}' fits in a blob name.",
         )
-    if any(unicodedata.category(char) in ("Cc", "Cf") for char in name):
-        return Rejection("InvalidDocumentName", "The name contains control or formatting characters.")
+    if any(unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS for char in name):
+        return Rejection("InvalidDocumentName", "The name contains control characters or bidirectional text controls.")
     segments = name.split("/")
     if any(segment in ("", ".", "..") for segment in segments) or name.endswith((".", " ")):
         return Rejection(

@@ -3,9 +3,12 @@ reach the poison queue: the test host raises whatever a function raises), and ot
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-from shared.records import utc_now
+import shared.records
+from shared.records import DocumentState, name_key, utc_now
+from tests.support.messages import assert_valid_message
 from tests.support.office_documents import build_docx
 
 MB = 1024 * 1024
@@ -85,3 +88,68 @@ def test_a_blob_deleted_before_submission_is_rejected_and_the_rest_of_its_batch_
     results = outcomes(pipeline.run_until_announced(2))
 
     assert results == {"kept.txt": ("Succeeded", None), "deleted.txt": ("Rejected", "SourceDeleted")}
+
+
+TEN_LANGUAGES = "fr,de,es,it,pt,nl,sv,da,fi,pl"
+
+
+def test_long_cjk_names_in_ten_languages_are_announced_within_table_and_queue_limits(make_pipeline):
+    # GIVEN six documents in one batch and ten languages, one named with 304 CJK characters (its message is 35,000
+    # characters: more than one Table property holds), and one of 1,000 CJK characters in three languages (70 KB once
+    # base64-encoded: more than a queue message holds)
+    long_name = "報告書" * 100 + "四.txt"
+    longest_name = "報" * 996 + ".txt"
+    names = [long_name, longest_name] + [f"doc-{index}.txt" for index in range(4)]
+    with make_pipeline(settings={"TARGET_LANGUAGES": TEN_LANGUAGES}) as pipeline:
+        for name in names:
+            pipeline.upload(name, "Hello.", metadata={"targetlanguages": "fr,de,es"} if name == longest_name else None)
+        pipeline.deliver_as_one_batch(names)
+
+        # WHEN the timer runs until all are announced
+        messages = {message["subject"].split("/", 1)[1]: message for message in pipeline.run_until_announced(6)}
+        referenced = pipeline.services.storage.path_of(messages[longest_name]["dataref"])
+        stored = json.loads(pipeline.storage.download(referenced.container, referenced.name))
+        states = {
+            name: pipeline.services.ledger.latest_version(name_key(pipeline.source, name)).state for name in names
+        }
+
+    # THEN every document is announced: the largest message by reference to the whole event, the others inline
+    assert set(messages) == set(names)
+    for message in [*messages.values(), stored]:
+        assert_valid_message(message)
+    assert "data" not in messages[longest_name]
+    assert (stored["id"], stored["data"]["status"]) == (messages[longest_name]["id"], "Succeeded")
+    assert [target["language"] for target in stored["data"]["targets"]] == ["fr", "de", "es"]
+    inline = messages[long_name]["data"]
+    assert (inline["status"], len(inline["targets"])) == ("Succeeded", 10)
+    assert all(len(json.dumps(message, ensure_ascii=False).encode()) <= 45_000 for message in messages.values())
+    assert set(states.values()) == {DocumentState.COMPLETED}
+
+
+def test_a_message_the_outbox_refuses_holds_back_only_its_document_never_the_others_or_the_tick(
+    make_pipeline, monkeypatch
+):
+    # GIVEN the app's splitting of long Table properties turned off, so real Azurite refuses one document's message
+    long_name = "報告書" * 100 + "四.txt"
+    names = [long_name, "short-1.txt", "short-2.txt"]
+    with make_pipeline(settings={"TARGET_LANGUAGES": TEN_LANGUAGES}) as pipeline:
+        for name in names:
+            pipeline.upload(name, "Hello.")
+        with monkeypatch.context() as patch:
+            patch.setattr(shared.records, "PROPERTY_CHARS", 10**9)
+            pipeline.deliver_as_one_batch(names)
+            # WHEN the timer runs (through the test host, which raises whatever the function raises)
+            first = {message["subject"].split("/", 1)[1] for message in pipeline.run_until_announced(2)}
+            pipeline.tick()
+            held_back = len(pipeline.collect())
+        # THEN the others are announced and the tick goes on; once the outbox takes it, the last one follows
+        later = {
+            m["subject"].split("/", 1)[1]
+            for m in pipeline.run_until_announced(3, clock=lambda: utc_now() + timedelta(minutes=2))
+        }
+        jobs = pipeline.services.ledger.active_jobs()
+
+    assert first == {"short-1.txt", "short-2.txt"}
+    assert held_back == 2
+    assert later == set(names)
+    assert jobs == []

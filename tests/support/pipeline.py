@@ -20,7 +20,6 @@ from shared.outbox import publish_requests
 from shared.poller import Poller
 from shared.records import utc_now
 from shared.services import Services, current_services
-from shared.storage import blob_path_of
 from tests.support.emulator import RunningEmulator, serve_emulator
 from tests.support.functions_host import FunctionsHost
 from tests.support.storage import TestStorage
@@ -139,7 +138,7 @@ class Pipeline:
         found: defaultdict[str, set[str]] = defaultdict(set)
         for job in self._pages(api, params, headers):
             for document in self._pages(f"{api}/{job['id']}/documents", params, headers):
-                path = blob_path_of(document["sourcePath"])
+                path = self.services.storage.path_of(document["sourcePath"])
                 if path is not None:
                     found[path.name].add(job["id"])
         return found

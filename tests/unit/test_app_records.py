@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shared.records import (
+    PROPERTY_CHARS,
     BatchMember,
     DocumentRecord,
     DocumentState,
     InboxEntry,
     JobRecord,
     JobState,
+    OutboxEntry,
     document_key,
     member_partition,
+    split_long_strings,
 )
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -110,3 +113,23 @@ def test_a_job_remembers_the_members_it_announced_early_across_a_table_round_tri
 
     assert restored.announced_keys(members) == {"k0000", "k0007", "k0008", "k0999"}
     assert len(restored.announced or "") < 200
+
+
+def test_strings_longer_than_one_table_property_are_kept_in_parts_and_joined_back():
+    message = "報" * 40_000 + "😀" * 10_000  # 70,000 UTF-16 code units: more than two properties' worth
+    entry = OutboxEntry(key="id", message=message, requested_at=NOW)
+    entity = entry.to_entity()
+    strings = {name: value for name, value in entity.items() if name.startswith("Message")}
+    assert list(strings) == ["Message", "Message_Part1", "Message_Part2", "Message_Part3"]
+    assert all(len(value.encode("utf-16-le")) <= 64 * 1024 for value in strings.values())
+    assert OutboxEntry.from_entity(Entity(entity)).message == message
+
+
+def test_a_string_of_exactly_one_part_is_not_joined_with_anything():
+    entry = OutboxEntry(key="id", message="x" * PROPERTY_CHARS, requested_at=NOW)
+    assert OutboxEntry.from_entity(Entity(entry.to_entity())).message == "x" * PROPERTY_CHARS
+
+
+def test_merged_properties_are_split_too():
+    merged = split_long_strings({"PartitionKey": "document", "RowKey": "k", "Targets": "t" * (PROPERTY_CHARS + 1)})
+    assert (len(merged["Targets"]), merged["Targets_Part1"]) == (PROPERTY_CHARS, "t")

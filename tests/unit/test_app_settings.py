@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from shared.errors import SettingError
@@ -51,6 +53,18 @@ def test_defaults():
         ({"SOURCE_CONTAINER": "Inbox_1"}, "SOURCE_CONTAINER"),
         ({"SOURCE_LANGUAGE": "english"}, "SOURCE_LANGUAGE"),
         ({"DocumentStorage": "not a connection string"}, "DocumentStorage"),
+        ({"SOURCE_CONTAINER": "docs", "TARGET_CONTAINER": "docs"}, "TARGET_CONTAINER"),
+        ({"TARGET_CONTAINER": "inbox"}, "TARGET_CONTAINER"),
+        ({"GLOSSARY_CONTAINER": "inbox"}, "GLOSSARY_CONTAINER"),
+        ({"GLOSSARY_CONTAINER": "translated"}, "GLOSSARY_CONTAINER"),
+        (
+            {
+                "DocumentStorage": "BlobEndpoint=https://acct.blob.core.windows.net/;AccountName=acct;"
+                "SharedAccessSignature=sv=2022-11-02&ss=b&sig=SECRETSIG"
+            },
+            "DocumentStorage",
+        ),
+        ({"DocumentStorage": "AccountName=acct;sharedaccesssignature=sv=1&sig=SECRETSIG"}, "DocumentStorage"),
     ],
 )
 def test_invalid_settings_name_the_setting(overrides, setting):
@@ -101,3 +115,29 @@ def test_language_routes_longest_prefix_wins_else_defaults():
 def test_settings_are_hashable_so_services_can_be_cached_per_configuration():
     assert hash(load()) == hash(load())
     assert load() != load(TARGET_LANGUAGES="es")
+
+
+def test_one_container_in_two_roles_is_refused_before_it_can_loop():
+    with pytest.raises(SettingError) as caught:
+        load(TARGET_CONTAINER="inbox")
+    assert "'inbox' is also SOURCE_CONTAINER" in str(caught.value)
+
+
+def test_a_sas_connection_string_is_refused_without_repeating_the_sas():
+    with pytest.raises(SettingError) as caught:
+        load(DocumentStorage="AccountName=acct;SharedAccessSignature=sv=2022-11-02&sig=SECRETSIG")
+    assert "SAS connection string" in str(caught.value)
+    assert "SECRETSIG" not in str(caught.value)
+
+
+@pytest.mark.parametrize("prefix", ["/", "/legal/"])
+def test_route_prefixes_no_blob_name_can_match_are_a_language_routes_error(prefix):
+    settings = load(LANGUAGE_ROUTES=json.dumps({prefix: "es"}))
+    with pytest.raises(SettingError) as caught:
+        settings.languages_for("legal/nda.txt")
+    assert caught.value.name == "LANGUAGE_ROUTES"
+    assert "never start with '/'" in str(caught.value)
+
+
+def test_source_language_is_spelled_canonically():
+    assert load(SOURCE_LANGUAGE="ZH-HANS").source_language == "zh-Hans"

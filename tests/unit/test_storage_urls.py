@@ -5,13 +5,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.storage import DelegationKeyCache, blob_path_of
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from shared.storage import BlobPath, DelegationKeyCache, StorageClients, blob_path_in, without_query
+
+AZURE = "https://acct.blob.core.windows.net"
 
 
 def test_blob_paths_of_azure_and_azurite_urls():
-    assert str(blob_path_of("https://acct.blob.core.windows.net/inbox/a/b%20c.txt?sv=1&sig=x")) == "inbox/a/b c.txt"
-    assert str(blob_path_of("http://127.0.0.1:10000/devstoreaccount1/inbox/a%23b.txt")) == "inbox/a#b.txt"
-    assert blob_path_of("https://acct.blob.core.windows.net/inbox") is None
+    assert str(blob_path_in(f"{AZURE}/inbox/a/b%20c.txt?sv=1&sig=x", AZURE + "/")) == "inbox/a/b c.txt"
+    azurite = "http://127.0.0.1:10000/devstoreaccount1"
+    assert str(blob_path_in(f"{azurite}/inbox/a%23b.txt", azurite)) == "inbox/a#b.txt"
+    assert blob_path_in(f"{AZURE}/inbox", AZURE) is None
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        "https://acct.blob.core.usgovcloudapi.net",
+        "https://acct.blob.core.chinacloudapi.cn",
+        "https://files.contoso.com",  # a custom domain
+        "https://acct.z7.blob.storage.azure.net",  # a DNS-zone endpoint
+    ],
+)
+def test_blob_paths_in_every_cloud_keep_their_container(account):
+    assert blob_path_in(f"{account}/inbox/legal/a.txt", account) == BlobPath("inbox", "legal/a.txt")
+    assert blob_path_in(f"{account.upper()}:443/inbox/a.txt", account) == BlobPath("inbox", "a.txt")
+
+
+def test_urls_of_another_account_or_port_are_not_ours():
+    assert blob_path_in("https://other.blob.core.windows.net/inbox/a.txt", AZURE) is None
+    azurite = "http://127.0.0.1:10000/devstoreaccount1"
+    assert blob_path_in("http://127.0.0.1:10001/devstoreaccount1/inbox/a.txt", azurite) is None
+    assert blob_path_in("http://127.0.0.1:10000/otheraccount/inbox/a.txt", azurite) is None
+
+
+def test_urls_for_messages_never_carry_the_clients_sas():
+    service = BlobServiceClient(f"{AZURE}?sv=2022-11-02&sig=SECRETSIG", credential=None)
+    clients = StorageClients(service, table_service=None)
+    assert clients.blob_url(BlobPath("inbox", "a b.txt")) == f"{AZURE}/inbox/a%20b.txt"
+    assert clients.container_url("inbox") == f"{AZURE}/inbox"
+    assert clients.path_of(f"{AZURE}/inbox/a.txt?sig=x") == BlobPath("inbox", "a.txt")
+    assert without_query(f"{AZURE}/inbox/a.txt?sv=1&sig=SECRETSIG#frag") == f"{AZURE}/inbox/a.txt"
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -16,7 +17,8 @@ from shared.errors import (
     TranslatorThrottled,
     TranslatorUnavailable,
 )
-from shared.translator import RetryPolicy, TranslatorClient
+from shared.submitter import backoff_seconds
+from shared.translator import MAX_RETRY_AFTER_SECONDS, RetryPolicy, TranslatorClient
 
 
 def response(status: int, body: dict | None = None, headers: dict | None = None) -> requests.Response:
@@ -164,3 +166,40 @@ def test_many_jobs_are_polled_100_ids_per_call_following_next_link():
     assert session.calls[1][1].endswith("/translator/next?api-version=x")
     assert session.calls[1][2]["params"] == {}
     assert len(session.calls[2][2]["params"]["ids"].split(",")) == 50
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("soon", None),  # not a number, not a date: absent, so the client's own backoff applies
+        ("Wed, 99 Foo 2026 25:61:61 GMT", None),
+        ("1e300", MAX_RETRY_AFTER_SECONDS),
+        ("1e999", None),  # infinite
+        ("nan", None),
+        ("-5", 0.0),
+        ("7", 7.0),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),  # a date in the past: now
+    ],
+)
+def test_malformed_or_huge_retry_after_is_absent_or_capped_never_a_crash(header, expected):
+    throttled = response(429, error_body("RequestRateTooHigh"), {"Retry-After": header})
+    translator, _, _ = client(throttled, attempts=1)
+    with pytest.raises(TranslatorThrottled) as caught:
+        translator.get_job("a")
+    assert caught.value.retry_after == expected
+
+
+def test_a_huge_retry_after_is_not_slept_through_it_ends_the_call():
+    throttled = response(429, error_body("RequestRateTooHigh"), {"Retry-After": "1e300"})
+    translator, session, sleeps = client(throttled, ACCEPTED)
+    with pytest.raises(TranslatorThrottled):
+        translator.begin_batch({})
+    assert (sleeps, len(session.calls)) == ([], 1)
+
+
+@pytest.mark.parametrize("attempts", [1, 30, 5000])
+@pytest.mark.parametrize("retry_after", [None, 0.0, 1e300, float("inf")])
+def test_batch_backoff_is_bounded_whatever_the_attempts_and_retry_after(attempts, retry_after):
+    delay = backoff_seconds(attempts, retry_after)
+    assert 0 < delay <= MAX_RETRY_AFTER_SECONDS
+    assert datetime.now(UTC) + timedelta(seconds=delay)  # no OverflowError where the submitter uses it

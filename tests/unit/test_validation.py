@@ -22,13 +22,34 @@ def test_sizes_within_limits_pass(size):
 
 @pytest.mark.parametrize(
     "name",
-    ["a/../b.txt", "./a.txt", "a//b.txt", "trailing.", "tab\there.txt", "x" * 1020 + ".txt", "bidi\u202e.txt"],
+    [
+        "a/../b.txt",
+        "./a.txt",
+        "a//b.txt",
+        "trailing.",
+        "tab\there.txt",
+        "x" * 1020 + ".txt",
+        "bidi\u202e.txt",
+        "isolate\u2067.txt",
+        "mark\u200f.txt",
+    ],
 )
 def test_unusable_names_are_rejected(name):
     assert check_name(name).code == "InvalidDocumentName"
 
 
-@pytest.mark.parametrize("name", ["plain.txt", "with space.txt", "ünïcödé/文件.txt", "hash#and?query%.txt", "a..b.txt"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "plain.txt",
+        "with space.txt",
+        "ünïcödé/文件.txt",
+        "hash#and?query%.txt",
+        "a..b.txt",
+        "گزارش\u200cها.txt",  # Persian: the zero-width non-joiner is part of the word
+        "क्\u200dष.txt",  # Devanagari with a zero-width joiner
+    ],
+)
 def test_awkward_but_usable_names_pass(name):
     assert check_name(name) is None
 
@@ -60,5 +81,16 @@ def test_metadata_languages_override_and_are_validated():
 
 def test_language_lists_are_deduplicated_case_insensitively():
     assert parse_languages("fr, FR, zh-Hans, zh-hans, pt-pt") == ("fr", "zh-Hans", "pt-pt")
+
+
+def test_language_codes_get_one_canonical_spelling_for_folders_and_messages():
+    assert parse_languages("ZH-HANS, zh-hant, PT-PT, sr-latn, FR-CA") == (
+        "zh-Hans",
+        "zh-Hant",
+        "pt-pt",
+        "sr-Latn",
+        "fr-ca",
+    )
+    assert target_languages({"targetlanguages": "zh-hans"}, lambda: ("fr",)) == ("zh-Hans",)
     with pytest.raises(ValueError, match="no target language"):
         parse_languages(" , ")
