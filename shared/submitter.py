@@ -56,6 +56,8 @@ STORAGE_THREADS = 16
 MAX_BACKOFF_SECONDS = 900.0
 MAX_VERSION_HOPS = 5
 _INPUT_INDEX = re.compile(r"inputs\[(\d+)\]")
+GLOSSARY_EXTENSIONS = ("tsv", "csv")  # in order of preference
+GLOSSARY_PAGE = 50
 
 
 @dataclass
@@ -246,10 +248,16 @@ class Submitter:
         return keep, announcements
 
     def _remove_stale_outputs(self, members: list[BatchMember]) -> None:
-        """Delete outputs of earlier versions of re-uploaded names: the service must never meet an existing target."""
+        """Delete the outputs of earlier versions of re-uploaded names, in their languages and the new ones: the
+        service must never meet an existing target, and a version in other languages leaves none of the old ones."""
         settings = self.services.settings
         container = self.services.storage.blob_service.get_container_client(settings.target_container)
-        names = [f"{language}/{member.name}" for member in members if member.replaces for language in member.languages]
+        names = [
+            f"{language}/{member.name}"
+            for member in members
+            if member.replaces
+            for language in sorted(set(member.languages) | self._replaced_languages(member.replaces))
+        ]
 
         def delete(name: str) -> None:
             with contextlib.suppress(ResourceNotFoundError):
@@ -257,6 +265,21 @@ class Submitter:
 
         with ThreadPoolExecutor(STORAGE_THREADS) as pool:
             list(pool.map(delete, names))
+
+    def _replaced_languages(self, key: str | None) -> set[str]:
+        """The languages earlier versions of a name were translated into, back to the last one that was translated
+        (whose own submission cleared the outputs of those before it)."""
+        languages: set[str] = set()
+        hops = 0
+        while key and hops < MAX_VERSION_HOPS:
+            earlier = self.services.ledger.document(key)
+            if earlier is None:
+                break
+            languages.update(earlier.languages)
+            if earlier.state is DocumentState.COMPLETED:
+                break
+            key, hops = earlier.replaces, hops + 1
+        return languages
 
     def _refused(self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError) -> list[str]:
         """The service refused the request: fail the one input it names (others go back to the inbox), or all."""
@@ -309,7 +332,7 @@ class BatchRequest:
     """The POST /document/batches body for a set of documents: one File input each, one target per language."""
 
     services: Services
-    _glossaries: dict[str, str] | None = None
+    _glossaries: dict[str, str | None] = field(default_factory=dict)  # name stem -> glossary blob name, if any
 
     def build(self, members: list[BatchMember]) -> dict[str, Any]:
         return {"inputs": [self._input(member) for member in members]}
@@ -332,31 +355,42 @@ class BatchRequest:
         return {"source": source, "targets": targets, "storageType": "File"}
 
     def _glossary_for(self, source_language: str | None, language: str) -> dict[str, str] | None:
-        """`{source}-{target}.tsv|csv`, else `{target}.tsv|csv`, from GLOSSARY_CONTAINER (names case-insensitive)."""
+        """`{source}-{target}.tsv|csv`, else `{target}.tsv|csv`, at the root of GLOSSARY_CONTAINER."""
         container = self.services.settings.glossary_container
         if container is None:
             return None
-        if self._glossaries is None:
-            client = self.services.storage.blob_service.get_container_client(container)
-            try:
-                self._glossaries = {
-                    blob.name.lower(): blob.name for blob in client.list_blobs() if "/" not in blob.name
-                }
-            except ResourceNotFoundError:
-                logger.warning(
-                    "glossary container '%s' does not exist; no glossaries are attached",
-                    container,
-                    extra=log_fields("glossary.container_missing"),
-                )
-                self._glossaries = {}
         stems = ([f"{source_language}-{language}"] if source_language else []) + [language]
         for stem in stems:
-            for extension in ("tsv", "csv"):
-                name = self._glossaries.get(f"{stem}.{extension}".lower())
-                if name:
-                    url = self.services.urls.glossary_url(BlobPath(container, name))
-                    return {"glossaryUrl": url, "format": extension.upper()}
+            name = self._glossary_named(container, stem)
+            if name is not None:
+                url = self.services.urls.glossary_url(BlobPath(container, name))
+                return {"glossaryUrl": url, "format": name.rsplit(".", 1)[1].upper()}
         return None
+
+    def _glossary_named(self, container: str, stem: str) -> str | None:
+        """The glossary `{stem}.tsv` (preferred) or `{stem}.csv`, the codes spelled as the Translator spells them or in
+        lower case, the extension in any case. Lists only names that start with the stem: one small listing per
+        spelling and batch, however many other blobs the container holds."""
+        if stem in self._glossaries:
+            return self._glossaries[stem]
+        client = self.services.storage.blob_service.get_container_client(container)
+        wanted = {f"{stem}.{extension}".lower(): extension for extension in GLOSSARY_EXTENSIONS}
+        found: dict[str, str] = {}
+        try:
+            for spelling in dict.fromkeys((stem, stem.lower())):
+                for blob in client.list_blobs(name_starts_with=f"{spelling}.", results_per_page=GLOSSARY_PAGE):
+                    extension = wanted.get(blob.name.lower())
+                    if extension is not None:
+                        found.setdefault(extension, blob.name)
+        except ResourceNotFoundError:
+            logger.warning(
+                "glossary container '%s' does not exist; no glossaries are attached",
+                container,
+                extra=log_fields("glossary.container_missing"),
+            )
+        name = next((found[extension] for extension in GLOSSARY_EXTENSIONS if extension in found), None)
+        self._glossaries[stem] = name
+        return name
 
 
 def record_submission(

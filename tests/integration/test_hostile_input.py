@@ -4,7 +4,11 @@ reach the poison queue: the test host raises whatever a function raises), and ot
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+
+import pytest
+from azure.storage.blob import ContainerClient
 
 import shared.records
 from shared.records import DocumentState, name_key, utc_now
@@ -153,3 +157,50 @@ def test_a_message_the_outbox_refuses_holds_back_only_its_document_never_the_oth
     assert held_back == 2
     assert later == set(names)
     assert jobs == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "left"),
+    [
+        ("fr,de", "es", ["es/contract.txt"]),
+        ("zh-Hans", "zh-hans", ["zh-Hans/contract.txt"]),  # one spelling of each code: one folder
+    ],
+)
+def test_a_reupload_in_other_languages_leaves_no_output_of_the_replaced_version(pipeline, first, second, left):
+    pipeline.drop("contract.txt", "First draft.", metadata={"targetlanguages": first})
+    pipeline.run_until_announced(1)
+    pipeline.drop("contract.txt", "Second draft.", metadata={"targetlanguages": second})
+
+    latest = pipeline.run_until_announced(2)[1]
+
+    assert sorted(pipeline.storage.blob_names(pipeline.target)) == left
+    assert [target["language"] for target in latest["data"]["targets"]] == [name.split("/")[0] for name in left]
+    assert latest["data"]["status"] == "Succeeded"
+
+
+def test_glossaries_are_found_without_listing_the_whole_glossary_container(pipeline, monkeypatch):
+    # GIVEN 2,000 other blobs in the glossary container next to the one glossary that applies
+    container = pipeline.storage.service.get_container_client(pipeline.glossaries)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda index: container.upload_blob(f"archive/{index:04}.tsv", b"a\tb\n"), range(1000)))
+        list(pool.map(lambda index: container.upload_blob(f"other-{index:04}.tsv", b"a\tb\n"), range(1000)))
+    pipeline.storage.upload(pipeline.glossaries, "fr.TSV", "Contoso\tCONTOSO-FR\n")
+    listed: list[str] = []
+    list_blobs = ContainerClient.list_blobs
+
+    def counting(self, *args, **kwargs):
+        for blob in list_blobs(self, *args, **kwargs):
+            listed.append(blob.name)
+            yield blob
+
+    monkeypatch.setattr(ContainerClient, "list_blobs", counting)
+
+    # WHEN a document is translated into fr and de
+    pipeline.drop("brand.txt", "Contoso makes widgets.")
+    [message] = pipeline.run_until_announced(1)
+
+    # THEN only the glossary itself was listed, and it was applied to French only
+    assert message["data"]["status"] == "Succeeded"
+    assert listed == ["fr.TSV"]
+    assert "CONTOSO-FR" in pipeline.translated("fr", "brand.txt")
+    assert "CONTOSO-FR" not in pipeline.translated("de", "brand.txt")
