@@ -44,10 +44,11 @@ from shared.records import (
     utc_now,
 )
 from shared.services import Services
-from shared.settings import TRANSLATOR_KEY
+from shared.settings import LANGUAGE_ROUTES, SOURCE_LANGUAGE, TARGET_LANGUAGES, TRANSLATOR_KEY
 from shared.sources import current_etags
 from shared.storage import BlobPath
 from shared.translator import MAX_RETRY_AFTER_SECONDS
+from shared.validation import LANGUAGES_METADATA
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ STORAGE_THREADS = 16
 MAX_BACKOFF_SECONDS = 900.0
 MAX_VERSION_HOPS = 5
 _INPUT_INDEX = re.compile(r"inputs\[(\d+)\]")
+_TARGET_INDEX = re.compile(r"targets\[(\d+)\]")
 GLOSSARY_EXTENSIONS = ("tsv", "csv")  # in order of preference
 GLOSSARY_PAGE = 50
 
@@ -282,10 +284,15 @@ class Submitter:
         return languages
 
     def _refused(self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError) -> list[str]:
-        """The service refused the request: fail the one input it names (others go back to the inbox), or all."""
+        """The service refused the request: fail the one input it names (others go back to the inbox), or all. A
+        language it refuses fails every document of the batch that asks for it at once: it comes from a setting (or
+        the same metadata), so re-posting the others one refusal at a time would cost one POST per document."""
         match = _INPUT_INDEX.search(exc.target or "")
         error = ErrorInfo(exc.reason, exc.message)
-        if match and int(match.group(1)) < len(members):
+        refused_language = _refused_language(members, exc)
+        if refused_language is not None:
+            failed, error = self._fail_language(batch, members, exc, refused_language)
+        elif match and int(match.group(1)) < len(members):
             culprit = members[int(match.group(1))]
             others = [member for member in members if member is not culprit]
             logger.warning(
@@ -316,9 +323,81 @@ class Submitter:
         )
         self.services.ledger.delete_all(_inbox_key(member) for member in failed)
         self.services.ledger.delete_all(failed)
-        if failed is members:
+        if len(failed) == len(members):  # else releasing the others removed the batch
             self.services.ledger.delete(batch)
         return announcements
+
+    def _fail_language(
+        self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError, refused: _RefusedLanguage
+    ) -> tuple[list[BatchMember], ErrorInfo]:
+        """The members that ask for the refused language fail together; the others go back to the inbox."""
+        failed = [member for member in members if refused.asked_by(member)]
+        others = [member for member in members if not refused.asked_by(member)]
+        origin = self._language_origin(refused, failed)
+        logger.error(
+            "batch %s: the Translator refused the %s language '%s' (%s), which comes from %s; %d documents fail, "
+            "%d go back to the inbox",
+            batch.key,
+            "source" if refused.is_source else "target",
+            refused.code,
+            exc,
+            origin,
+            len(failed),
+            len(others),
+            extra=log_fields(
+                "batch.language_refused", batch_id=batch.key, batch_size=len(failed), error_code=exc.reason
+            ),
+        )
+        if others:
+            release_claims(self.services, batch, others, retry_after=None, now=self.clock(), count_attempt=False)
+        message = (
+            f"The Translator refused the {'source' if refused.is_source else 'target'} language '{refused.code}' "
+            f"({exc.message}). It comes from {origin}: correct it, then upload the document again."
+        )
+        return failed, ErrorInfo(exc.reason, message)
+
+    def _language_origin(self, refused: _RefusedLanguage, failed: list[BatchMember]) -> str:
+        settings = self.services.settings
+        if refused.is_source:
+            return f"app setting {SOURCE_LANGUAGE}"
+        if refused.code.lower() in (language.lower() for language in settings.target_languages):
+            return f"app setting {TARGET_LANGUAGES}"
+        if any(
+            refused.code.lower() in (code.lower() for code in route.languages) for route in settings.language_routes
+        ):
+            return f"app setting {LANGUAGE_ROUTES}"
+        return f"blob metadata '{LANGUAGES_METADATA}' of {len(failed)} document(s)"
+
+
+@dataclass(frozen=True)
+class _RefusedLanguage:
+    code: str
+    is_source: bool
+
+    def asked_by(self, member: BatchMember) -> bool:
+        if self.is_source:
+            return (member.source_language or "").lower() == self.code.lower()
+        return self.code.lower() in (language.lower() for language in member.languages)
+
+
+def _refused_language(members: list[BatchMember], exc: TranslatorError) -> _RefusedLanguage | None:
+    """The language a refusal is about: named by its target (`inputs[2].targets[1].language`,
+    `inputs[0].source.language`), or by a code error whose message quotes one of the input's languages."""
+    where = exc.target or ""
+    match = _INPUT_INDEX.search(where)
+    if match is None or int(match.group(1)) >= len(members):
+        return None
+    culprit = members[int(match.group(1))]
+    target = _TARGET_INDEX.search(where)
+    is_language_error = "language" in where.lower() or "language" in exc.reason.lower()
+    if not is_language_error:
+        return None
+    if ".source" in where and culprit.source_language:
+        return _RefusedLanguage(culprit.source_language, is_source=True)
+    if target is not None and int(target.group(1)) < len(culprit.languages):
+        return _RefusedLanguage(culprit.languages[int(target.group(1))], is_source=False)
+    quoted = [code for code in culprit.languages if f"'{code.lower()}'" in exc.message.lower()]
+    return _RefusedLanguage(quoted[0], is_source=False) if len(quoted) == 1 else None
 
 
 @dataclass

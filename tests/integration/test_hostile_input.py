@@ -204,3 +204,31 @@ def test_glossaries_are_found_without_listing_the_whole_glossary_container(pipel
     assert listed == ["fr.TSV"]
     assert "CONTOSO-FR" in pipeline.translated("fr", "brand.txt")
     assert "CONTOSO-FR" not in pipeline.translated("de", "brand.txt")
+
+
+@pytest.mark.parametrize(
+    ("settings", "setting"),
+    [({"TARGET_LANGUAGES": "fr,xx"}, "TARGET_LANGUAGES"), ({"SOURCE_LANGUAGE": "xx"}, "SOURCE_LANGUAGE")],
+)
+def test_a_language_setting_the_translator_refuses_fails_its_documents_in_one_post(make_pipeline, settings, setting):
+    # GIVEN 20 documents waiting for one batch under a language setting the Translator refuses, and one document
+    # whose metadata asks for a language it accepts
+    names = [f"doc-{index:02}.txt" for index in range(20)]
+    with make_pipeline(settings=settings) as pipeline:
+        for name in names:
+            pipeline.upload(name, "Hello.")
+        pipeline.upload("fine.txt", "Hello.", metadata={"targetlanguages": "es"})
+
+        # WHEN they are submitted
+        pipeline.deliver_as_one_batch([*names, "fine.txt"])
+        results = pipeline.run_until_announced(21)
+        posts = pipeline.calls("start_translation")
+
+    # THEN the refused ones fail together, naming the setting, and the other one is translated
+    failed = sorted(message["data"]["source"]["name"] for message in results if message["data"]["status"] == "Failed")
+    assert all(setting in message["data"]["error"]["message"] for message in results if message["data"]["error"])
+    if setting == "TARGET_LANGUAGES":
+        assert (failed, outcomes(results)["fine.txt"]) == (names, ("Succeeded", None))
+        assert posts == 2  # the refused batch, then the one document that does not ask for 'xx'
+    else:
+        assert (failed, posts) == ([*names, "fine.txt"], 1)  # the source language applies to every document
