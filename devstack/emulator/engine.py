@@ -10,11 +10,14 @@ from devstack.emulator.glossaries import Glossary
 
 # Spans the pseudo engine never alters: glossary placeholders, URLs, e-mail addresses, markup entities, numbers.
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_DELIMITERS = re.compile("[\ue000\ue001]")
+# A URL's scheme and an address's local part start where a run of their characters starts (the lookbehinds): so a
+# 100 KB word is tried once, not from each of its characters (which made the scan quadratic).
 _PROTECTED = re.compile(
     r"\ue000\d+\ue001"
-    r"|[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>\"')\]]+"
+    r"|(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>\"')\]]+"
     r"|www\.[^\s<>\"')\]]+"
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
     r"|&#?\w+;"
     r"|\d[\d.,:/-]*"
 )
@@ -85,20 +88,38 @@ class TextTranslator:
         self._source = source
         self._target = target
         self._glossary = glossary or Glossary({})
-        self._pattern = self._glossary.pattern()
 
     def translate(self, segments: Sequence[str]) -> list[str]:
-        if self._pattern is None:
+        matcher = self._glossary.matcher
+        if matcher is None and not any(_DELIMITERS.search(text) for text in segments):
             return self._engine.translate(segments, source=self._source, target=self._target)
         replacements: list[str] = []
-
-        def protect(match: re.Match[str]) -> str:
-            replacements.append(self._glossary.terms[match.group(0)])
-            return f"\ue000{len(replacements) - 1}\ue001"
-
-        protected = [self._pattern.sub(protect, text) for text in segments]
+        protected = [self._protect(text, replacements) for text in segments]
         translated = self._engine.translate(protected, source=self._source, target=self._target)
-        return [_PLACEHOLDER.sub(lambda m: replacements[int(m.group(1))], text) for text in translated]
+        return [_PLACEHOLDER.sub(lambda m: _restored(m, replacements), text) for text in translated]
+
+    def _protect(self, text: str, replacements: list[str]) -> str:
+        """Glossary terms become placeholders the engine keeps; so do the placeholder delimiters U+E000/U+E001 where
+        the document itself has them, so they come back as they were and never pass for a placeholder."""
+        matcher = self._glossary.matcher
+        pieces: list[str] = []
+        last = 0
+        for start, end in matcher.spans(text) if matcher else ():
+            pieces.append(_DELIMITERS.sub(lambda m: _placeholder(m.group(0), replacements), text[last:start]))
+            pieces.append(_placeholder(self._glossary.terms[text[start:end]], replacements))
+            last = end
+        pieces.append(_DELIMITERS.sub(lambda m: _placeholder(m.group(0), replacements), text[last:]))
+        return "".join(pieces)
+
+
+def _placeholder(replacement: str, replacements: list[str]) -> str:
+    replacements.append(replacement)
+    return f"\ue000{len(replacements) - 1}\ue001"
+
+
+def _restored(match: re.Match[str], replacements: list[str]) -> str:
+    index = int(match.group(1))
+    return replacements[index] if index < len(replacements) else match.group(0)
 
 
 def charged_characters(segments: Sequence[str]) -> int:

@@ -11,13 +11,16 @@ import csv
 import io
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from devstack.emulator.engine import charged_characters
 from devstack.emulator.office import PRESENTATION, SPREADSHEET, WORD, OfficePackage, TextLayout
 from devstack.emulator.text_codec import decode_text, detect_encoding, line_blocks
+
+# A cell may be as long as a document (csv's default limit, 131,072 characters, failed a valid file)
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 
 Rebuild = Callable[[Sequence[str], BinaryIO], None]
 Translate = Callable[[Sequence[str]], list[str]]
@@ -60,7 +63,7 @@ class DocumentFormat:
 def _extract_plain_text(source: BinaryIO, name: str) -> ExtractedDocument:
     """Each line is a segment; line endings, encoding and BOM are kept. Streams: a block of lines at a time, so a
     40 MB text file never sits in memory whole (one pass counts and checks the encoding, one pass per language)."""
-    encoding = detect_encoding(source)
+    encoding = detect_encoding(source, name=name)
     characters = sum(
         len(body) for block in line_blocks(source, encoding, name=name) for body in _bodies(block) if body.strip()
     )
@@ -83,7 +86,54 @@ _MD_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 # Markdown syntax kept verbatim: block markers at line start, inline code, link/image targets, autolinks, HTML tags,
 # emphasis markers and table pipes. Everything between them is translatable text.
 _MD_BLOCK_MARKER = re.compile(r"^(?:\s*(?:#{1,6}\s+|>\s?|[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+))*")
-_MD_INLINE = re.compile(r"`[^`]*`|\]\([^)]*\)|!?\[|\]|<[^>\s]+>|\*\*|__|[*_~|]")
+_MD_MARKUP_START = re.compile(r"[`\]!\[<*_~|]")
+_BACKTICK, _CLOSE_PAREN, _TAG_STOP = re.compile("`"), re.compile(r"\)"), re.compile(r"[>\s]")
+
+
+class _Scanner:
+    """Searches one text for the next match of simple patterns, remembering each pattern's last answer: a scan that
+    asks again from a later position (60,000 unclosed `<!--`) reuses it instead of searching to the end again, so
+    splitting a document is linear in its length whatever it holds."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._last: dict[re.Pattern[str], tuple[int, re.Match[str] | None]] = {}
+
+    def next(self, pattern: re.Pattern[str], start: int) -> re.Match[str] | None:
+        searched_from, found = self._last.get(pattern, (len(self.text) + 1, None))
+        if searched_from <= start and (found is None or found.start() >= start):
+            return found
+        found = pattern.search(self.text, start)
+        self._last[pattern] = (start, found)
+        return found
+
+
+def _markdown_inline_end(scanner: _Scanner, start: int) -> int:
+    """Where the inline markup at `start` ends (code span, link target, autolink or tag, emphasis, pipe)."""
+    text = scanner.text
+    char = text[start]
+    if char == "`" and (close := scanner.next(_BACKTICK, start + 1)) is not None:
+        return close.end()
+    if text.startswith("](", start) and (close := scanner.next(_CLOSE_PAREN, start + 2)) is not None:
+        return close.end()
+    if text.startswith("![", start) or text.startswith("**", start) or text.startswith("__", start):
+        return start + 2
+    stop = scanner.next(_TAG_STOP, start + 1) if char == "<" else None
+    if stop is not None and stop.group(0) == ">" and stop.start() > start + 1:
+        return stop.end()
+    return start + 1 if char in "[]*_~|" else start
+
+
+def _markdown_inline_spans(text: str, start: int) -> Iterator[tuple[int, int]]:
+    scanner = _Scanner(text)
+    position = start
+    while (found := scanner.next(_MD_MARKUP_START, position)) is not None:
+        end = _markdown_inline_end(scanner, found.start())
+        if end > found.start():
+            yield found.start(), end
+            position = end
+        else:
+            position = found.start() + 1
 
 
 def _extract_markdown(source: BinaryIO, name: str) -> ExtractedDocument:
@@ -101,38 +151,69 @@ def _extract_markdown(source: BinaryIO, name: str) -> ExtractedDocument:
         marker = _MD_BLOCK_MARKER.match(body)
         start = marker.end() if marker else 0
         pieces.append(body[:start])
-        _split_kept_markup(body, _MD_INLINE, start, pieces, segments)
+        _split_kept_markup(body, _markdown_inline_spans(body, start), start, pieces, segments)
         pieces.append(line[len(body) :])
     return ExtractedDocument.in_memory(segments, _piece_rebuilder(pieces, encoding.encode))
 
 
 # Lexical HTML split that keeps every byte of markup as written (a parser would normalise tags and entities):
-# comments, script/style elements and tags are kept; the text between them is translated.
-_HTML_MARKUP = re.compile(
-    r"<!--.*?-->|<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!\[CDATA\[.*?\]\]>|<[^>]*>",
-    re.DOTALL | re.IGNORECASE,
+# comments, CDATA, script/style elements and tags are kept; the text between them is translated. An unclosed
+# comment or element is a tag up to the next '>'; a '<' with no '>' after it is text.
+_TAG_OPEN, _TAG_CLOSE = re.compile("<"), re.compile(">")
+_HTML_BLOCKS = (
+    ("<!--", re.compile("-->")),
+    ("<![cdata[", re.compile(r"\]\]>")),
+    ("<script", re.compile(r"</script\s*>", re.IGNORECASE)),
+    ("<style", re.compile(r"</style\s*>", re.IGNORECASE)),
 )
+
+
+def _html_markup_end(scanner: _Scanner, start: int) -> int | None:
+    text = scanner.text
+    for opener, closer in _HTML_BLOCKS:
+        if text[start : start + len(opener)].lower() != opener:
+            continue
+        after = start + len(opener)
+        if opener[1].isalpha() and after < len(text) and (text[after].isalnum() or text[after] == "_"):
+            continue  # `<scripts>` is a tag, not a script element
+        if (close := scanner.next(closer, after)) is not None:
+            return close.end()
+        break
+    close = scanner.next(_TAG_CLOSE, start + 1)
+    return close.end() if close is not None else None
+
+
+def _html_markup_spans(text: str) -> Iterator[tuple[int, int]]:
+    scanner = _Scanner(text)
+    position = 0
+    while (opening := scanner.next(_TAG_OPEN, position)) is not None:
+        end = _html_markup_end(scanner, opening.start())
+        if end is None:
+            return  # no '>' after this '<': nothing after it is markup
+        yield opening.start(), end
+        position = end
 
 
 def _extract_html(source: BinaryIO, name: str) -> ExtractedDocument:
     text, encoding = decode_text(source.read(), name=name)
     pieces: list[str | int] = []
     segments: list[str] = []
-    _split_kept_markup(text, _HTML_MARKUP, 0, pieces, segments)
+    _split_kept_markup(text, _html_markup_spans(text), 0, pieces, segments)
     return ExtractedDocument.in_memory(segments, _piece_rebuilder(pieces, encoding.encode))
 
 
 def _split_kept_markup(
-    text: str, markup: re.Pattern[str], start: int, pieces: list[str | int], segments: list[str]
+    text: str, markup: Iterator[tuple[int, int]], start: int, pieces: list[str | int], segments: list[str]
 ) -> None:
-    """Append text[start:] as kept markup (verbatim pieces) and translatable runs (segment indexes into pieces)."""
+    """Append text[start:] as kept markup (the spans, verbatim pieces) and translatable runs (segment indexes into
+    pieces)."""
     last = start
-    for match in markup.finditer(text, start):
-        if match.start() > last:
+    for span_start, span_end in markup:
+        if span_start > last:
             pieces.append(len(segments))
-            segments.append(text[last : match.start()])
-        pieces.append(match.group(0))
-        last = match.end()
+            segments.append(text[last:span_start])
+        pieces.append(text[span_start:span_end])
+        last = span_end
     if last < len(text):
         pieces.append(len(segments))
         segments.append(text[last:])

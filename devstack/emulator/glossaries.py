@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+
+import ahocorasick
 
 from devstack.emulator.errors import DocumentFailure
 from devstack.emulator.text_codec import decode_text
 
 GLOSSARY_FORMATS: dict[str, str] = {"TSV": "\t", "TAB": "\t", "CSV": ","}
 MAX_GLOSSARY_BYTES = 10 * 1024 * 1024
+MAX_GLOSSARY_TERMS = 100_000
+csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_GLOSSARY_BYTES))  # one long term is not a malformed file
 
 
 @dataclass(frozen=True)
@@ -21,19 +25,51 @@ class Glossary:
 
     terms: Mapping[str, str]
 
-    def pattern(self) -> re.Pattern[str] | None:
-        if not self.terms:
-            return None
-        alternatives = []
-        for term in sorted(self.terms, key=len, reverse=True):
-            left = r"(?<!\w)" if term[0].isalnum() or term[0] == "_" else ""
-            right = r"(?!\w)" if term[-1].isalnum() or term[-1] == "_" else ""
-            alternatives.append(f"{left}{re.escape(term)}{right}")
-        return re.compile("|".join(alternatives))
+    @cached_property
+    def matcher(self) -> TermMatcher | None:
+        """Built once per glossary (an Aho-Corasick automaton: linear in the text, whatever the number of terms)."""
+        return TermMatcher(self.terms) if self.terms else None
+
+
+class TermMatcher:
+    """Finds glossary terms as a regular expression of the terms, longest first, would: at each position the longest
+    term that stands as a whole word (a term that starts or ends with a letter, digit or '_' must not touch another
+    one there), scanning on after each match."""
+
+    def __init__(self, terms: Mapping[str, str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for term in terms:
+            self._automaton.add_word(term, len(term))
+        self._automaton.make_automaton()
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """(start, end) of each term in `text`, left to right, never overlapping."""
+        longest: dict[int, int] = {}
+        for last, length in self._automaton.iter(text):
+            start = last + 1 - length
+            if length > longest.get(start, 0) and _stands_alone(text, start, last + 1):
+                longest[start] = length
+        cursor = 0
+        for start in sorted(longest):
+            if start >= cursor:
+                cursor = start + longest[start]
+                yield start, cursor
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    left_ok = not _is_word(text[start]) or start == 0 or not _is_word(text[start - 1])
+    right_ok = not _is_word(text[end - 1]) or end == len(text) or not _is_word(text[end])
+    return left_ok and right_ok
 
 
 def merge_glossaries(glossaries: Sequence[Glossary]) -> Glossary:
     """Earlier glossaries win when two define the same source term."""
+    if len(glossaries) == 1:
+        return glossaries[0]  # and its matcher, already built
     merged: dict[str, str] = {}
     for glossary in glossaries:
         for source, target in glossary.terms.items():
@@ -63,4 +99,10 @@ def parse_glossary(data: bytes, file_format: str, *, name: str) -> Glossary:
                 f"(source term, target term) separated by {'a tab' if delimiter == chr(9) else 'a comma'}.",
             )
         terms.setdefault(row[0].strip(), row[1].strip())
+        if len(terms) > MAX_GLOSSARY_TERMS:
+            raise DocumentFailure(
+                "GlossaryTooManyTerms",
+                f"Glossary '{name}' has more than {MAX_GLOSSARY_TERMS:,} terms (line {line_number}); split it by "
+                "subject or keep the terms that matter.",
+            )
     return Glossary(terms)

@@ -31,6 +31,15 @@ _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _X = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 COPY_CHUNK = 1024 * 1024
+MB = 1024 * 1024
+# Before any part is read, its declared size and compression ratio are checked (zipfile never inflates a part past
+# its declared size: a part that lies about it fails its CRC check). A 1 KB docx can declare a 256 MB document.xml.
+MAX_XML_PART_BYTES = 64 * MB  # an XML part is parsed whole
+MAX_XML_BYTES = 128 * MB  # all parsed parts together
+MAX_PACKAGE_BYTES = 1024 * MB  # every part, once inflated (the others are copied through, piece by piece)
+MAX_RATIO = 200  # inflated / compressed, for parts over SMALL_PART
+SMALL_PART = 1 * MB
+_XML_PARSER = dict(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=True)
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # what an encrypted Office file is wrapped in
 
 _WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml."
@@ -97,24 +106,40 @@ class OfficePackage:
             )
         try:
             self._zip = zipfile.ZipFile(source)  # parts are read from the (spooled) file as they are needed
-            types = etree.fromstring(self._zip.read(_CONTENT_TYPES))
+            _check_sizes(self._zip.infolist(), name, kind)
+            _check_xml_sizes([self._zip.getinfo(_CONTENT_TYPES)], name)
+            types = self._xml(_CONTENT_TYPES, name)
             parts = {
                 item.get("PartName", "").lstrip("/"): item.get("ContentType", "")
                 for item in types.iter(_CT + "Override")
             }
             if not any(content_type in layout.main_content_types for content_type in parts.values()):
                 raise DocumentFailure("InvalidDocument", f"'{name}' is a zip package but not a .{kind} document.")
-            self._trees = {
-                part: etree.fromstring(self._zip.read(part), etree.XMLParser(resolve_entities=False, huge_tree=True))
+            text_parts = [
+                part
                 for part, content_type in parts.items()
                 if content_type in layout.text_content_types and part in self._zip.NameToInfo
-            }
+            ]
+            _check_xml_sizes([self._zip.getinfo(part) for part in text_parts], name)
+            self._trees = {part: self._xml(part, name) for part in text_parts}
         except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, EOFError, ValueError) as exc:
             raise DocumentFailure("InvalidDocument", f"'{name}' is corrupt or not a valid .{kind} file.") from exc
         self._paragraphs = [
             paragraph for tree in self._trees.values() for paragraph in _paragraphs(tree, layout) if paragraph.texts
         ]
         self.segments = ["".join(text.text or "" for text in paragraph.texts) for paragraph in self._paragraphs]
+
+    def _xml(self, part: str, name: str) -> etree._Element:
+        """A part parsed without entities, DTDs or network access; one that declares a DTD is refused, as Office
+        refuses it (its entities would be left unresolved, and the output would not be well-formed)."""
+        root = etree.fromstring(self._zip.read(part), etree.XMLParser(**_XML_PARSER))
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise DocumentFailure(
+                "InvalidDocument",
+                f"'{name}': the part '{part}' declares a document type (DTD); Office documents never do.",
+            )
+        return root
 
     def write(self, translated: Sequence[str], out: BinaryIO) -> None:
         for paragraph, text in zip(self._paragraphs, translated, strict=True):
@@ -131,6 +156,31 @@ class OfficePackage:
                 else:
                     xml = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
                     target.writestr(written, xml, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], name: str, kind: str) -> None:
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(1, info.compress_size)
+        if (info.file_size > SMALL_PART and ratio > MAX_RATIO) or total > MAX_PACKAGE_BYTES:
+            raise DocumentFailure(
+                "InvalidDocument",
+                f"'{name}' is not a valid .{kind} file: its part '{info.filename}' inflates from {info.compress_size} "
+                f"to {info.file_size} bytes (a zip bomb?); at most {MAX_RATIO}:1 and {MAX_PACKAGE_BYTES // MB} MB "
+                "in all are accepted.",
+            )
+
+
+def _check_xml_sizes(infos: list[zipfile.ZipInfo], name: str) -> None:
+    largest = max(infos, key=lambda info: info.file_size, default=None)
+    total = sum(info.file_size for info in infos)
+    if largest is not None and (largest.file_size > MAX_XML_PART_BYTES or total > MAX_XML_BYTES):
+        raise DocumentFailure(
+            "InvalidDocument",
+            f"'{name}': its text parts hold {total} bytes of XML ('{largest.filename}': {largest.file_size}); at most "
+            f"{MAX_XML_PART_BYTES // MB} MB a part and {MAX_XML_BYTES // MB} MB in all are accepted.",
+        )
 
 
 def _copy_member(

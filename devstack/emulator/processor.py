@@ -349,6 +349,9 @@ class JobRunner:
     def _glossary(self, job: Job, refs: tuple[GlossaryRef, ...]) -> Glossary | None:
         if not refs:
             return None
+        merged_key = "\n".join(f"{ref.location.public_url}|{ref.file_format}" for ref in refs)
+        if (merged := job.glossary_cache.get(f"merged\n{merged_key}")) is not None:
+            return merged  # parsed, merged and its matcher built once per job, not per document and language
         parsed = []
         for ref in refs:
             key = f"{ref.location.public_url}|{ref.file_format}"
@@ -363,7 +366,7 @@ class JobRunner:
                     ) from exc
                 cached = job.glossary_cache.setdefault(key, parse_glossary(data, ref.file_format, name=name))
             parsed.append(cached)
-        return merge_glossaries(parsed)
+        return job.glossary_cache.setdefault(f"merged\n{merged_key}", merge_glossaries(parsed))
 
     # ---- state transitions (under the store lock) ---------------------------------------------------------------
 

@@ -27,13 +27,33 @@ class TextEncoding:
 
 
 LINES_PER_BLOCK = 2000
+SNIFF_BYTES = 4096
+UTF16_NUL_SHARE = 0.3  # of the bytes at odd (LE) or even (BE) offsets: Latin text in UTF-16 has a NUL in almost all
 
 
-def detect_encoding(source: BinaryIO) -> TextEncoding:
-    """The encoding of a text file from its byte-order mark (UTF-8 without one); leaves the file at its start."""
-    head = source.read(4)
+def detect_encoding(source: BinaryIO, *, name: str = "") -> TextEncoding:
+    """The encoding of a text file from its byte-order mark, else from its first bytes: UTF-16 without a BOM shows
+    as NUL bytes at every other offset; UTF-8 otherwise. Leaves the file at its start."""
+    head = source.read(SNIFF_BYTES)
     source.seek(0)
-    return next((TextEncoding(codec, bom) for bom, codec in _BOMS if head.startswith(bom)), TextEncoding("utf-8", b""))
+    return _encoding_of(head, name)
+
+
+def _encoding_of(head: bytes, name: str) -> TextEncoding:
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return TextEncoding(codec, bom)
+    if b"\0" not in head:
+        return TextEncoding("utf-8", b"")
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= UTF16_NUL_SHARE * len(odd) and even.count(0) < odd.count(0) / 4:
+        return TextEncoding("utf-16-le", b"")
+    if even.count(0) >= UTF16_NUL_SHARE * len(even) and odd.count(0) < even.count(0) / 4:
+        return TextEncoding("utf-16-be", b"")
+    raise DocumentFailure(
+        "WrongDocumentEncoding",
+        f"'{name}' contains NUL bytes, so it is neither UTF-8 text nor UTF-16 text; save it as UTF-8 or UTF-16.",
+    )
 
 
 def line_blocks(source: BinaryIO, encoding: TextEncoding, *, name: str) -> Iterator[list[str]]:
@@ -56,15 +76,10 @@ def line_blocks(source: BinaryIO, encoding: TextEncoding, *, name: str) -> Itera
 
 
 def decode_text(data: bytes, *, name: str) -> tuple[str, TextEncoding]:
-    """UTF-8 (with or without BOM) or UTF-16 with BOM; anything else is WrongDocumentEncoding."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            payload, encoding = data[len(bom) :], TextEncoding(codec, bom)
-            break
-    else:
-        payload, encoding = data, TextEncoding("utf-8", b"")
+    """UTF-8 or UTF-16, with or without a BOM (see `detect_encoding`); anything else is WrongDocumentEncoding."""
+    encoding = _encoding_of(data[:SNIFF_BYTES], name)
     try:
-        return payload.decode(encoding.codec), encoding
+        return data[len(encoding.bom) :].decode(encoding.codec), encoding
     except UnicodeDecodeError as exc:
         raise _wrong_encoding(name, encoding, exc) from exc
 
