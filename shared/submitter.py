@@ -13,7 +13,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -142,15 +142,21 @@ class Submitter:
 
     def _earlier_version_in_a_job(self, entry: InboxEntry) -> bool:
         """Whether an earlier version of this name is in an unfinished job: both would write the same outputs."""
-        key, hops = entry.replaces, 0
-        while key and hops < MAX_VERSION_HOPS:
-            earlier = self.services.ledger.document(key)
-            if earlier is None or earlier.state is DocumentState.COMPLETED:
+        for earlier in self._earlier_versions(entry.replaces):
+            if earlier.state is DocumentState.COMPLETED:
                 return False
             if earlier.state is DocumentState.SUBMITTED:
                 return True
-            key, hops = earlier.replaces, hops + 1  # received or rejected: look further back
-        return False
+        return False  # received or rejected versions only: nothing of this name is being translated
+
+    def _earlier_versions(self, key: str | None) -> Iterator[DocumentRecord]:
+        """The recorded earlier versions of a name, newest first, at most MAX_VERSION_HOPS of them."""
+        for _ in range(MAX_VERSION_HOPS):
+            earlier = self.services.ledger.document(key) if key else None
+            if earlier is None:
+                return
+            yield earlier
+            key = earlier.replaces
 
     def _claim(self, entries: list[InboxEntry], batch_id: str) -> list[InboxEntry]:
         """The entries this batch took (ETag-guarded: an entry another submitter claimed first is not among them)."""
@@ -272,15 +278,10 @@ class Submitter:
         """The languages earlier versions of a name were translated into, back to the last one that was translated
         (whose own submission cleared the outputs of those before it)."""
         languages: set[str] = set()
-        hops = 0
-        while key and hops < MAX_VERSION_HOPS:
-            earlier = self.services.ledger.document(key)
-            if earlier is None:
-                break
+        for earlier in self._earlier_versions(key):
             languages.update(earlier.languages)
             if earlier.state is DocumentState.COMPLETED:
                 break
-            key, hops = earlier.replaces, hops + 1
         return languages
 
     def _refused(self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError) -> list[str]:
