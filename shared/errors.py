@@ -3,6 +3,13 @@
 AutopilotError
 ├── SettingError            an app setting is missing or invalid (names the setting)
 ├── MessagesNotRecorded     some completion messages could not be recorded in the outbox (carries those that were)
+├── StoreError              the state store answered with an error (mapped once, in the store)
+│   ├── EntityExists             insert-once: the key is taken (a duplicate event or a racing run)
+│   ├── EntityChanged            ETag guard: someone wrote the entity since it was read
+│   ├── EntityMissing            the entity is not there (deleted by a racing run)
+│   ├── EntityRefused            the store refused the entity itself (too large, bad key): retrying cannot help
+│   ├── TransactionFailed        one operation failed, so none was applied (carries its index and the cause)
+│   └── StoreUnavailable         anything else: throttled, unreachable, credentials refused
 └── TranslatorError         the Translator answered with an error (HTTP status, code, innerError.code)
     ├── TranslatorThrottled      429: too many requests (carries Retry-After when sent)
     ├── TranslatorUnavailable    503, or the service could not be reached
@@ -34,6 +41,41 @@ class MessagesNotRecorded(AutopilotError):
         super().__init__(f"{len(failed)} completion messages not recorded (first {first_id}: {first_problem})")
         self.recorded = recorded
         self.failed = set(failed)
+
+
+class StoreError(AutopilotError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EntityExists(StoreError):
+    pass
+
+
+class EntityChanged(StoreError):
+    pass
+
+
+class EntityMissing(StoreError):
+    pass
+
+
+class EntityRefused(StoreError):
+    pass
+
+
+class StoreUnavailable(StoreError):
+    pass
+
+
+class TransactionFailed(StoreError):
+    """Operation `index` of a transaction failed with `cause`; the store applied none of its operations."""
+
+    def __init__(self, index: int, cause: StoreError) -> None:
+        super().__init__(f"operation {index}: {cause.reason}")
+        self.index = index
+        self.cause = cause
 
 
 class TranslatorError(AutopilotError):

@@ -1,4 +1,4 @@
-"""The state Table: typed reads and writes of records, with insert-once and ETag-guarded updates."""
+"""The app's state: typed reads and writes of records on a `StateStore`, with insert-once and ETag-guarded updates."""
 
 from __future__ import annotations
 
@@ -8,15 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from azure.core import MatchConditions
-from azure.core.exceptions import (
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceModifiedError,
-    ResourceNotFoundError,
-)
-from azure.data.tables import TableClient, UpdateMode
-
+from shared.errors import EntityChanged, EntityExists, EntityMissing, EntityRefused, StoreError, TransactionFailed
 from shared.logfields import log_fields
 from shared.records import (
     BatchMember,
@@ -25,130 +17,93 @@ from shared.records import (
     InboxEntry,
     JobRecord,
     JobState,
+    Lease,
     NamePointer,
     Record,
     member_partition,
     split_long_strings,
 )
+from shared.state_store import TRANSACTION_LIMIT, Op, Operation, Query, StateStore, Where
 
 logger = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=Record)
-TRANSACTION_LIMIT = 100  # operations per Table transaction (one partition)
-LEASE_PARTITION = "lease"
+LEASE_KEY = "submitter"
+_Outcome = str | None | StoreError  # a write's new ETag (None for a delete), or the store's refusal
 
 
 class Ledger:
-    """Every read and write of the state Table goes through here."""
+    """Every read and write of the app's state goes through here; wire names stay in the records."""
 
-    def __init__(self, table: TableClient) -> None:
-        self._table = table
-        self._ready = False
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
 
     def ensure_table(self) -> None:
-        if not self._ready:
-            with contextlib.suppress(ResourceExistsError):
-                self._table.create_table()
-            self._ready = True
+        self._store.ensure()
 
     # ---- generic ------------------------------------------------------------------------------------------------
 
     def insert(self, record: Record) -> bool:
         """Insert once; False when an entity with the same key already exists (a duplicate event)."""
         try:
-            record.etag = self._table.create_entity(record.to_entity()).get("etag")
-        except ResourceExistsError:
+            record.etag = self._store.write(Operation(Op.INSERT, record.to_entity()))
+        except EntityExists:
             return False
         return True
 
     def update(self, record: Record, *, guarded: bool = True) -> bool:
         """Replace the entity with `record` (None fields are removed); when guarded, only if nobody changed it since
         it was read. False when the guard failed or the entity is gone."""
-        condition = (
-            {"etag": record.etag, "match_condition": MatchConditions.IfNotModified}
-            if guarded and record.etag
-            else {"match_condition": MatchConditions.Unconditionally}
-        )
+        etag = record.etag if guarded else None
         try:
-            written = self._table.update_entity(record.to_entity(), mode=UpdateMode.REPLACE, **condition)
-        except (ResourceModifiedError, ResourceNotFoundError):
+            record.etag = self._store.write(Operation(Op.REPLACE, record.to_entity(), etag))
+        except (EntityChanged, EntityMissing):
             return False
-        record.etag = written.get("etag")
         return True
 
     def delete(self, record: Record) -> None:
-        self._table.delete_entity(record.to_entity()["PartitionKey"], record.key)
+        self._store.write(Operation(Op.DELETE, _address(record.to_entity()["PartitionKey"], record.key)))
 
-    def get(self, cls: type[R], key: str) -> R | None:
-        try:
-            return cls.from_entity(self._table.get_entity(cls.PARTITION, key))
-        except ResourceNotFoundError:
-            return None
+    def get(self, cls: type[R], key: str, *, partition: str | None = None) -> R | None:
+        stored = self._store.get(partition or cls.PARTITION, key)
+        return cls.from_entity(stored.entity, stored.etag) if stored else None
 
-    def partition(self, cls: type[R], partition: str | None = None, *, where: str = "", **parameters: str) -> list[R]:
-        query = "PartitionKey eq @pk" + (f" and {where}" if where else "")
-        entities = self._table.query_entities(query, parameters={"pk": partition or cls.PARTITION, **parameters})
-        return [cls.from_entity(entity) for entity in entities]
+    def partition(self, cls: type[R], partition: str | None = None, *, where: Iterable[Where] = ()) -> list[R]:
+        rows = self._store.query(Query(partition or cls.PARTITION, tuple(where)))
+        return [cls.from_entity(stored.entity, stored.etag) for stored in rows]
 
     def insert_all(self, records: Iterable[Record]) -> None:
         """Insert records of one partition in transactions of 100; entities already present are kept (re-runs)."""
-        entities = [record.to_entity() for record in records]
-        for start in range(0, len(entities), TRANSACTION_LIMIT):
-            chunk = entities[start : start + TRANSACTION_LIMIT]
-            try:
-                self._table.submit_transaction([("upsert", entity, {"mode": UpdateMode.MERGE}) for entity in chunk])
-            except Exception:
-                logger.exception(
-                    "a Table transaction of %d entities failed; writing them one by one",
-                    len(chunk),
-                    extra=log_fields("table.transaction_failed", batch_size=len(chunk)),
-                )
-                for entity in chunk:
-                    self._table.upsert_entity(entity, mode=UpdateMode.MERGE)
+        self._in_transactions([Operation(Op.UPSERT, record.to_entity()) for record in records], recoverable=())
 
     def insert_new(self, records: list[R]) -> tuple[list[R], dict[str, str]]:
         """Insert records of one partition, 100 per transaction. Returns those inserted now (not already present), and
-        the keys of those the Table refused, with its reason: one refused record never keeps the others out."""
+        the keys of those the store refused, with its reason: one refused record never keeps the others out."""
+        outcomes = self._in_transactions(
+            [Operation(Op.INSERT, record.to_entity()) for record in records], recoverable=(EntityExists, EntityRefused)
+        )
         inserted: list[R] = []
         refused: dict[str, str] = {}
-        for start in range(0, len(records), TRANSACTION_LIMIT):
-            chunk = records[start : start + TRANSACTION_LIMIT]
-            try:
-                self._table.submit_transaction([("create", record.to_entity()) for record in chunk])
-            except Exception:  # one entity already present fails the whole transaction: go one by one
-                for record in chunk:
-                    try:
-                        if self.insert(record):
-                            inserted.append(record)
-                    except HttpResponseError as exc:
-                        code = getattr(exc, "error_code", None) or type(exc).__name__
-                        refused[record.key] = f"{exc.status_code} {code}"
-            else:
-                inserted += chunk
+        for record, outcome in zip(records, outcomes, strict=True):
+            if isinstance(outcome, EntityRefused):
+                refused[record.key] = outcome.reason
+            elif not isinstance(outcome, StoreError):
+                record.etag = outcome
+                inserted.append(record)
         return inserted, refused
 
     def update_all(self, records: list[R]) -> list[R]:
         """Guarded updates of records of one partition, 100 per transaction; returns those written (a transaction
         fails whole when one record changed since it was read: its records are then tried one by one)."""
+        outcomes = self._in_transactions(
+            [Operation(Op.REPLACE, record.to_entity(), record.etag) for record in records],
+            recoverable=(EntityChanged, EntityMissing),
+        )
         written: list[R] = []
-        for start in range(0, len(records), TRANSACTION_LIMIT):
-            chunk = records[start : start + TRANSACTION_LIMIT]
-            operations = [
-                (
-                    "update",
-                    record.to_entity(),
-                    {"mode": UpdateMode.REPLACE, "etag": record.etag, "match_condition": MatchConditions.IfNotModified},
-                )
-                for record in chunk
-            ]
-            try:
-                results = self._table.submit_transaction(operations)
-            except Exception:
-                written += [record for record in chunk if self.update(record)]
-                continue
-            for record, result in zip(chunk, results, strict=True):
-                record.etag = result.get("etag")
-            written += chunk
+        for record, outcome in zip(records, outcomes, strict=True):
+            if not isinstance(outcome, StoreError):
+                record.etag = outcome
+                written.append(record)
         return written
 
     def delete_all(self, records: Iterable[Record]) -> None:
@@ -157,36 +112,45 @@ class Ledger:
 
     def delete_keys(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Delete entities of one partition by (PartitionKey, RowKey), 100 per transaction; missing ones are fine."""
-        keys = list(pairs)
-        for start in range(0, len(keys), TRANSACTION_LIMIT):
-            chunk = keys[start : start + TRANSACTION_LIMIT]
-            try:
-                self._table.submit_transaction([("delete", {"PartitionKey": pk, "RowKey": rk}) for pk, rk in chunk])
-            except Exception:  # one entity already deleted fails the whole transaction: go one by one
-                for pk, rk in chunk:
-                    self._table.delete_entity(pk, rk)
+        operations = [Operation(Op.DELETE, _address(partition, key)) for partition, key in pairs]
+        self._in_transactions(operations, recoverable=(EntityMissing,))
 
     def merge_all(self, cls: type[Record], changes: dict[str, dict[str, object]]) -> None:
         """Merge properties into existing entities of one partition (key -> properties), 100 per transaction."""
-        entities = [
-            split_long_strings({"PartitionKey": cls.PARTITION, "RowKey": key, **props})
+        operations = [
+            Operation(Op.MERGE, split_long_strings({**_address(cls.PARTITION, key), **props}))
             for key, props in changes.items()
         ]
-        for start in range(0, len(entities), TRANSACTION_LIMIT):
-            chunk = entities[start : start + TRANSACTION_LIMIT]
+        outcomes = self._in_transactions(operations, recoverable=(EntityMissing,))
+        for operation, outcome in zip(operations, outcomes, strict=True):
+            if isinstance(outcome, EntityMissing):
+                logger.warning(
+                    "entity %s/%s vanished before it could be updated",
+                    cls.PARTITION,
+                    operation.key,
+                    extra=log_fields("table.entity_vanished"),
+                )
+
+    def _in_transactions(
+        self, operations: list[Operation], *, recoverable: tuple[type[StoreError], ...]
+    ) -> list[_Outcome]:
+        """Run writes of one partition in transactions of 100. A transaction that failed because of one entity (a
+        reason in `recoverable`: it exists, changed, vanished or was refused) is retried one write at a time, whose
+        refusals are returned in place of an ETag; any other failure (throttled, unreachable) is raised at once."""
+        outcomes: list[_Outcome] = []
+        for start in range(0, len(operations), TRANSACTION_LIMIT):
+            chunk = operations[start : start + TRANSACTION_LIMIT]
             try:
-                self._table.submit_transaction([("update", entity, {"mode": UpdateMode.MERGE}) for entity in chunk])
-            except Exception:
-                for entity in chunk:
+                outcomes += self._store.transact(chunk)
+            except TransactionFailed as failed:
+                if not isinstance(failed.cause, recoverable):
+                    raise
+                for operation in chunk:
                     try:
-                        self._table.update_entity(entity, mode=UpdateMode.MERGE)
-                    except ResourceNotFoundError:
-                        logger.warning(
-                            "entity %s/%s vanished before it could be updated",
-                            cls.PARTITION,
-                            entity["RowKey"],
-                            extra=log_fields("table.entity_vanished"),
-                        )
+                        outcomes.append(self._store.write(operation))
+                    except recoverable as refusal:
+                        outcomes.append(refusal)
+        return outcomes
 
     # ---- named queries ------------------------------------------------------------------------------------------
 
@@ -198,7 +162,11 @@ class Ledger:
 
     def expired_claims(self, now: datetime) -> list[InboxEntry]:
         """Inbox entries whose claim has expired (filtered by the service: unclaimed entries are not read)."""
-        return self.partition(InboxEntry, where="ClaimExpires le @now", now=now.astimezone(UTC).isoformat())
+        return self.partition(InboxEntry, where=[Where("ClaimExpires", "le", now.astimezone(UTC).isoformat())])
+
+    def claimed_by(self, batch_id: str) -> list[InboxEntry]:
+        """Inbox entries a batch claimed (filtered by the service)."""
+        return self.partition(InboxEntry, where=[Where("ClaimId", "eq", batch_id)])
 
     def batches(self) -> list[BatchRecord]:
         return self.partition(BatchRecord)
@@ -211,18 +179,14 @@ class Ledger:
 
     def job(self, job_id: str) -> JobRecord | None:
         """A job, active or finished."""
-        found = self.get(JobRecord, job_id)
-        if found is None:
-            with contextlib.suppress(ResourceNotFoundError):
-                found = JobRecord.from_entity(self._table.get_entity(JobRecord.FINISHED_PARTITION, job_id))
-        return found
+        return self.get(JobRecord, job_id) or self.get(JobRecord, job_id, partition=JobRecord.FINISHED_PARTITION)
 
     def finish_job(self, job: JobRecord) -> bool:
         """Move an active job to the finished partition. Inserting the finished record is the claim to announce it:
         False when another run already did."""
         job.state = JobState.ANNOUNCED
         claimed = self.insert(job)
-        self._table.delete_entity(JobRecord.PARTITION, job.key)  # also clears a stale active copy left by a re-run
+        self._store.write(Operation(Op.DELETE, _address(JobRecord.PARTITION, job.key)))  # also a re-run's stale copy
         return claimed
 
     def latest_version(self, pointer_key: str) -> DocumentRecord | None:
@@ -249,43 +213,21 @@ class Ledger:
 
     def acquire_lease(self, holder: str, *, now: datetime, duration: timedelta) -> bool:
         """Take (or renew) the single submitter lease; False while someone else holds an unexpired one."""
-        entity = {
-            "PartitionKey": LEASE_PARTITION,
-            "RowKey": "submitter",
-            "Holder": holder,
-            "Expires": (now + duration).isoformat(),
-        }
-        try:
-            current = self._table.get_entity(LEASE_PARTITION, "submitter")
-        except ResourceNotFoundError:
-            try:
-                self._table.create_entity(entity)
-            except ResourceExistsError:
-                return False
-            return True
-        held_by_other = current.get("Holder") and current["Holder"] != holder
-        if held_by_other and datetime.fromisoformat(current["Expires"]) > now:
+        current = self.get(Lease, LEASE_KEY)
+        lease = Lease(key=LEASE_KEY, holder=holder, expires=now + duration)
+        if current is None:
+            return self.insert(lease)
+        if current.holder != holder and current.expires > now:
             return False
-        try:
-            self._table.update_entity(
-                entity,
-                mode=UpdateMode.REPLACE,
-                etag=current.metadata["etag"],
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except (ResourceModifiedError, ResourceNotFoundError):
-            return False
-        return True
+        lease.etag = current.etag
+        return self.update(lease)
 
     def release_lease(self, holder: str) -> None:
-        try:
-            current = self._table.get_entity(LEASE_PARTITION, "submitter")
-            if current.get("Holder") == holder:
-                self._table.delete_entity(
-                    LEASE_PARTITION,
-                    "submitter",
-                    etag=current.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-        except (ResourceModifiedError, ResourceNotFoundError):
-            pass
+        current = self.get(Lease, LEASE_KEY)
+        if current is not None and current.holder == holder:
+            with contextlib.suppress(EntityChanged):  # renewed or taken over meanwhile: not ours to delete
+                self._store.write(Operation(Op.DELETE, _address(Lease.PARTITION, LEASE_KEY), current.etag))
+
+
+def _address(partition: str, key: str) -> dict[str, str]:
+    return {"PartitionKey": partition, "RowKey": key}

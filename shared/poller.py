@@ -33,7 +33,7 @@ from shared.records import (
 )
 from shared.services import Services
 from shared.storage import BlobPath
-from shared.submitter import STORAGE_THREADS, Submitter, record_submission, release_claims
+from shared.submitter import STORAGE_THREADS, Submitter, record_submission, release_batch
 from shared.translator import DocumentStatus, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -101,24 +101,29 @@ class Poller:
     # ---- interrupted submissions --------------------------------------------------------------------------------
 
     def _recover_interrupted(self) -> None:
-        batches = self.services.ledger.batches()
-        self._recover_batches(batches)
-        self._release_orphan_claims({batch.key for batch in batches})
+        remaining = self._recover_batches(self.services.ledger.batches())
+        self._release_orphan_claims(remaining)  # judged against the batches recovery left, not those it removed
 
-    def _recover_batches(self, batches: list[BatchRecord]) -> None:
+    def _recover_batches(self, batches: list[BatchRecord]) -> set[str]:
+        """Recover each interrupted batch; returns the keys of the batches still recorded afterwards."""
         now = self.clock()
+        remaining: set[str] = set()
         for batch in batches:
             try:
-                self._recover(batch, now)
+                if self._recover(batch, now):
+                    remaining.add(batch.key)
             except TranslatorError as exc:
+                remaining.add(batch.key)
                 logger.warning(
                     "batch %s: recovery postponed (%s)",
                     batch.key,
                     exc,
                     extra=log_fields("batch.recovery_postponed", batch_id=batch.key, error_code=exc.reason),
                 )
+        return remaining
 
-    def _recover(self, batch: BatchRecord, now: datetime) -> None:
+    def _recover(self, batch: BatchRecord, now: datetime) -> bool:
+        """Finish, adopt or release one batch; True when it is left as it is (its claim has not expired yet)."""
         members = self.services.ledger.members(batch.key)
         if batch.state is BatchState.SUBMITTED and batch.job_id:
             logger.info(
@@ -128,10 +133,10 @@ class Poller:
                 extra=log_fields("batch.recovered", batch_id=batch.key, job_id=batch.job_id, batch_size=len(members)),
             )
             record_submission(self.services, batch, batch.job_id, members, now=now)
-            return
+            return False
         uncertain_due = batch.state is BatchState.UNCERTAIN and now - batch.created_at >= UNCERTAIN_GRACE
         if not (batch.is_expired(now) or uncertain_due):
-            return
+            return True
         if batch.state in (BatchState.POSTING, BatchState.UNCERTAIN):
             job_id = self._find_job_of(batch, members)
             if job_id is not None:
@@ -142,15 +147,16 @@ class Poller:
                     extra=log_fields("batch.recovered", batch_id=batch.key, job_id=job_id, batch_size=len(members)),
                 )
                 record_submission(self.services, batch, job_id, members, now=now)
-                return
+                return False
+        released = release_batch(self.services, batch, members, now=now)
         logger.info(
             "batch %s: %s and never submitted; %d documents go back to the inbox",
             batch.key,
             batch.state,
-            len(members),
-            extra=log_fields("batch.released", batch_id=batch.key, batch_size=len(members)),
+            released,
+            extra=log_fields("batch.released", batch_id=batch.key, batch_size=released),
         )
-        release_claims(self.services, batch, members, retry_after=None, now=now, count_attempt=False)
+        return False
 
     def _find_job_of(self, batch: BatchRecord, members: list[BatchMember]) -> str | None:
         """A recent job on the service whose documents are exactly this batch's sources, and not another batch's

@@ -72,7 +72,7 @@ class Record:
         return split_long_strings(entity)
 
     @classmethod
-    def from_entity(cls, entity: dict[str, Any]) -> Self:
+    def from_entity(cls, entity: dict[str, Any], etag: str | None = None) -> Self:
         hints = _hints(cls)
         values: dict[str, Any] = {}
         for item in fields(cls):
@@ -85,7 +85,7 @@ class Record:
             if raw is None and item.name in cls._defaults():
                 continue
             values[item.name] = _from_wire(raw, hints[item.name])
-        return cls(**values, etag=entity.metadata.get("etag") if hasattr(entity, "metadata") else None)
+        return cls(**values, etag=etag)
 
     @classmethod
     @cache
@@ -219,6 +219,15 @@ class OutboxEntry(Record):
     PARTITION = "outbox"
     message: str
     requested_at: datetime
+
+
+@dataclass(kw_only=True)
+class Lease(Record):
+    """The single submitter lease: who holds it and until when."""
+
+    PARTITION = "lease"
+    holder: str
+    expires: datetime
 
 
 @dataclass(kw_only=True)

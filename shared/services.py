@@ -12,6 +12,7 @@ from azure.core.credentials import TokenCredential
 from shared.ledger import Ledger
 from shared.settings import Settings
 from shared.storage import SasIssuer, StorageClients, create_credential
+from shared.table_store import TableStateStore
 from shared.translator import TranslatorClient
 
 
@@ -31,7 +32,7 @@ class Services:
         if credential is None and (settings.storage.connection_string is None or not settings.translator_key):
             credential = create_credential(settings.storage.client_id)  # one identity for storage and Translator
         storage = StorageClients.connect(settings.storage, credential)
-        ledger = Ledger(storage.table(settings.state_table))
+        ledger = Ledger(TableStateStore(storage.table(settings.state_table)))
         ledger.ensure_table()
         translator = TranslatorClient(
             endpoint=settings.translator_endpoint,

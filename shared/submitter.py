@@ -508,16 +508,40 @@ def release_claims(
 ) -> None:
     """Give claimed documents back to the inbox (after a backoff when the Translator pushed back)."""
     ledger = services.ledger
-    for member in members:
-        entry = ledger.get(InboxEntry, member.key)
-        if entry is None or entry.claim_id != batch.key:
+    entries = [entry for member in members if (entry := ledger.get(InboxEntry, member.key)) is not None]
+    _unclaim(services, batch, entries, retry_after=retry_after, now=now, count_attempt=count_attempt)
+    ledger.delete_all(members)
+    ledger.delete(batch)
+
+
+def release_batch(services: Services, batch: BatchRecord, members: list[BatchMember], *, now: datetime) -> int:
+    """Recovery's release of a batch that never became a job: every inbox entry it claimed goes back, found by its
+    claim, not by the member rows (a submitter killed between recording the batch and its members wrote none).
+    Returns how many documents went back."""
+    ledger = services.ledger
+    entries = ledger.claimed_by(batch.key)
+    _unclaim(services, batch, entries, retry_after=None, now=now, count_attempt=False)
+    ledger.delete_all(members)
+    ledger.delete(batch)
+    return len(entries)
+
+
+def _unclaim(
+    services: Services,
+    batch: BatchRecord,
+    entries: list[InboxEntry],
+    *,
+    retry_after: float | None,
+    now: datetime,
+    count_attempt: bool,
+) -> None:
+    for entry in entries:
+        if entry.claim_id != batch.key:
             continue
         attempts = entry.attempts + 1 if count_attempt else entry.attempts
         entry.claim_id, entry.claim_expires, entry.attempts = None, None, attempts
         entry.not_before = now + timedelta(seconds=backoff_seconds(attempts, retry_after)) if count_attempt else None
-        ledger.update(entry)
-    ledger.delete_all(members)
-    ledger.delete(batch)
+        services.ledger.update(entry)
 
 
 def backoff_seconds(attempts: int, retry_after: float | None) -> float:

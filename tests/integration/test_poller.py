@@ -131,6 +131,45 @@ def test_a_submitter_killed_after_claiming_releases_the_documents_on_expiry(pipe
     assert pipeline.calls("start_translation") == 1
 
 
+def test_a_batch_recorded_without_its_members_frees_its_documents_in_one_recovery_tick(pipeline, monkeypatch):
+    """Found by `make stress` (seed 113): the trigger was killed after recording the Claimed batch and before its
+    member rows. Recovery must free the batch's documents by their claim, so the same tick submits them again."""
+    names = [f"memberless-{index}.txt" for index in range(3)]
+    for name in names:
+        pipeline.upload(name, f"{name} was claimed by a batch that has no members.")
+
+    def killed(self, batch_id, entries):
+        self.services.ledger.insert(
+            BatchRecord(
+                key=batch_id,
+                state=BatchState.CLAIMED,
+                created_at=self.clock(),
+                claim_expires=self.clock() + timedelta(minutes=5),
+                document_count=len(entries),
+            )
+        )
+        raise Killed  # before insert_all(members)
+
+    pipeline.deliver_as_one_batch(names)
+    with monkeypatch.context() as patch:
+        patch.setattr(shared.submitter.Submitter, "_submit", killed)
+        with pytest.raises(Killed):
+            pipeline.tick()
+    ledger = pipeline.services.ledger
+    [batch] = ledger.batches()
+    assert {entry.claim_id for entry in ledger.inbox()} == {batch.key}
+    assert ledger.members(batch.key) == []
+
+    pipeline.tick_at(later(10))  # one tick: the batch is released and its documents are submitted at once
+
+    assert ledger.batches() == []
+    assert ledger.inbox() == []
+    assert len(ledger.active_jobs()) == 1
+    messages = pipeline.run_until_announced(3)
+    assert {message["data"]["source"]["name"] for message in messages} == set(names)
+    assert pipeline.calls("start_translation") == 1
+
+
 def test_a_job_running_past_max_job_hours_is_cancelled_and_announced_failed(make_pipeline):
     with make_pipeline(emulator_settings={"chars_per_second": 1.0, "workers": 1}) as pipeline:
         pipeline.drop("slow.txt", "This takes a long time to translate, one character per second.")

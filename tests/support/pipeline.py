@@ -24,6 +24,8 @@ from tests.support.emulator import RunningEmulator, serve_emulator
 from tests.support.functions_host import FunctionsHost
 from tests.support.storage import TestStorage
 
+CLOCK_TOLERANCE = timedelta(seconds=5)  # `later(10)` built a moment ago reads a little behind the pipeline's clock
+
 
 @dataclass
 class Pipeline:
@@ -37,6 +39,11 @@ class Pipeline:
     outbox: str
     table: str
     received: list[dict[str, Any]] = field(default_factory=list)
+    shift: timedelta = timedelta(0)  # how far the timer's clock runs ahead of the real one; it never goes back
+
+    def clock(self) -> datetime:
+        """The timer's clock: the real one, shifted as far ahead as the latest shifted tick."""
+        return utc_now() + self.shift
 
     @property
     def services(self) -> Services:
@@ -63,15 +70,25 @@ class Pipeline:
             self.event(name)
         ledger.release_lease("busy-elsewhere")
 
-    def tick(self) -> dict[str, Any]:
-        return self.host.timer_tick()
+    def tick(self) -> None:
+        """A timer run as the host makes it; on the shifted clock once a tick has moved it ahead."""
+        if self.shift:
+            self.tick_at(self.clock)
+        else:
+            self.host.timer_tick()
 
     def tick_at(self, clock: Callable[[], datetime]) -> None:
         """A timer run with a shifted clock (claims expire, jobs age); its requests go to the outbox queue like the
-        host's. Requests already waiting are published first, as a running publisher would have."""
+        host's. Requests already waiting are published first, as a running publisher would have. Time only moves
+        forward: a clock behind one already used is refused (a job recorded at +20 min and polled at +0 would look
+        lost when it is only not due), and later ticks stay on the latest clock."""
+        shift = clock() - utc_now()
+        if shift < self.shift - CLOCK_TOLERANCE:
+            raise AssertionError(f"a tick at {shift} after one at {self.shift}: the timer's clock never goes back")
+        self.shift = max(self.shift, shift)
         self.publish()
         outbox_queue = self.host.queue_client(self.outbox)
-        for request in publish_requests(Poller(self.services, clock=clock).tick()):
+        for request in publish_requests(Poller(self.services, clock=self.clock).tick()):
             outbox_queue.send_message(request)
 
     def publish(self) -> None:
@@ -99,8 +116,8 @@ class Pipeline:
         interval: float = 0.2,
         clock: Callable[[], datetime] | None = None,
     ) -> list[dict]:
-        """Tick the poller (with a shifted `clock` when given) until `count` messages arrived in total (fails after
-        `timeout`)."""
+        """Tick the poller (with a shifted `clock` when given, else on the pipeline's clock) until `count` messages
+        arrived in total (fails after `timeout`)."""
         deadline = time.monotonic() + timeout
         while len(self.collect()) < count:
             if time.monotonic() > deadline:
