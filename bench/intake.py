@@ -57,7 +57,7 @@ def handle_events(names: list[str], settings: dict[str, str]) -> dict[str, Any]:
     from shared.services import current_services
 
     services = current_services()
-    container = services.storage.blob_service.get_container_client(settings["SOURCE_CONTAINER"])
+    container = ContainerClient.from_connection_string(settings["DocumentStorage"], settings["SOURCE_CONTAINER"])
     services.translator.supported_extensions()  # warm: the first event pays for the formats list otherwise
     pending, lock = iter(names), threading.Lock()
 

@@ -61,7 +61,7 @@ def source_info(services: Services, member: SourceVersion) -> SourceInfo:
         member.container,
         member.name,
         member.source_etag,
-        services.storage.blob_url(path),
+        services.blobs.url(path),
         member.bytes,
         member.source_language,
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -15,30 +18,57 @@ from shared.intake import receive
 from shared.logfields import log_fields
 from shared.poller import Poller
 from shared.records import utc_now
-from shared.services import current_services
+from shared.services import Services, current_services
 from shared.status import document_view, job_view
+from shared.storage import BlobPath
 from shared.submitter import Submitter
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class Functions:
+    """The functions' work on one set of parts, with the failure policy of each function's boundary: what the host
+    should retry raises, what a later run finishes is logged and left to it."""
+
+    services: Services
+    clock: Callable[[], datetime] = utc_now
+
+    def upload(self, path: BlobPath) -> list[str]:
+        """Blob trigger: record (or reject) the document, then submit everything waiting. Recording must succeed or
+        the invocation fails (the host retries it). Once the document is recorded, a failed submission is the poller's
+        to retry: failing the invocation would only retry it into the poison queue. Returns publish requests."""
+        rejection = receive(path, self.services, now=self.clock())
+        messages = [rejection] if rejection else []
+        try:
+            messages += Submitter(self.services, clock=self.clock).run()
+        except Exception:
+            logger.exception(
+                "document %s: recorded; submitting failed, the next timer run submits it",
+                path,
+                extra=log_fields("document.submit_deferred", document=path),
+            )
+        return outbox.publish_requests(messages)
+
+    def poll_tick(self) -> list[str]:
+        """Timer trigger: one poller tick. Returns publish requests."""
+        return outbox.publish_requests(Poller(self.services, clock=self.clock).tick())
+
+    def publish(self, request: str) -> list[str]:
+        """Queue trigger on OUTBOX_QUEUE: one publish request. Returns completion messages."""
+        return outbox.publish(self.services, request)
+
+
 def handle_upload(blob: BlobClient) -> list[str]:
-    """Blob trigger: record (or reject) the document, then submit everything waiting. Returns publish requests."""
-    services = current_services()
-    rejection = receive(blob, services, now=utc_now())
-    messages = [rejection] if rejection else []
-    messages += Submitter(services).run()
-    return outbox.publish_requests(messages)
+    return Functions(current_services()).upload(BlobPath(blob.container_name, blob.blob_name))
 
 
 def handle_poll_tick() -> list[str]:
-    """Timer trigger: one poller tick. Returns publish requests."""
-    return outbox.publish_requests(Poller(current_services()).tick())
+    return Functions(current_services()).poll_tick()
 
 
 def handle_publish(request: str) -> list[str]:
-    """Queue trigger on OUTBOX_QUEUE: one publish request. Returns completion messages."""
-    return outbox.publish(current_services(), request)
+    return Functions(current_services()).publish(request)
 
 
 def document_status(name: str) -> tuple[int, dict[str, Any]]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.blob import BlobClient, BlobProperties
-
 from shared import outbox
+from shared.blob_store import BlobInfo
 from shared.errors import TranslatorError
 from shared.logfields import log_fields
 from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
@@ -30,13 +28,11 @@ from shared.validation import (
 logger = logging.getLogger(__name__)
 
 
-def receive(blob: BlobClient, services: Services, *, now: datetime) -> str | None:
+def receive(path: BlobPath, services: Services, *, now: datetime) -> str | None:
     """Validate and record the triggering blob. A rejection is recorded and its completion message returned to
     request, never raised."""
-    path = BlobPath(blob.container_name, blob.blob_name)
-    try:
-        properties = blob.get_blob_properties()
-    except ResourceNotFoundError:
+    properties = services.blobs.properties(path)
+    if properties is None:
         logger.warning(
             "document %s: deleted before it could be recorded",
             path,
@@ -44,7 +40,7 @@ def receive(blob: BlobClient, services: Services, *, now: datetime) -> str | Non
         )
         rejection = Rejection("SourceDeleted", "The blob was deleted before it could be recorded.")
         return _to_request(services, _rejected_announcement(services, path, "", 0, now, now, rejection), now)
-    record = _new_record(blob, properties, services, now)
+    record = _new_record(path, properties, services, now)
     pointer = NamePointer(
         key=name_key(path.container, path.name),
         container=path.container,
@@ -92,24 +88,24 @@ def _to_request(services: Services, announcement: Announcement, now: datetime) -
     return next(iter(outbox.record(services, [announcement], now=now)), None)
 
 
-def _new_record(blob: BlobClient, properties: BlobProperties, services: Services, now: datetime) -> DocumentRecord:
+def _new_record(path: BlobPath, properties: BlobInfo, services: Services, now: datetime) -> DocumentRecord:
     settings = services.settings
-    name = blob.blob_name
-    languages = target_languages(properties.metadata or {}, lambda: settings.languages_for(name))
+    name = path.name
+    languages = target_languages(properties.metadata, lambda: settings.languages_for(name))
     rejection = (
         check_name(name)
         or check_size(properties.size)
         or check_format(name, _supported_extensions(services, name))
         or (languages if isinstance(languages, Rejection) else None)
-        or _check_content(blob, name)
+        or _check_content(services, path)
     )
     record = DocumentRecord(
-        key=document_key(blob.container_name, name, properties.etag),
-        container=blob.container_name,
+        key=document_key(path.container, name, properties.etag),
+        container=path.container,
         name=name,
-        source_etag=properties.etag.strip('"'),
+        source_etag=properties.etag,
         bytes=properties.size,
-        content_type=properties.content_settings.content_type or "",
+        content_type=properties.content_type,
         languages=() if isinstance(languages, Rejection) else languages,
         state=DocumentState.REJECTED if rejection else DocumentState.RECEIVED,
         received_at=now,
@@ -138,11 +134,11 @@ def _supported_extensions(services: Services, name: str) -> frozenset[str] | Non
         return None
 
 
-def _check_content(blob: BlobClient, name: str) -> Rejection | None:
-    if extension_of(name) not in ZIP_BASED_EXTENSIONS:
+def _check_content(services: Services, path: BlobPath) -> Rejection | None:
+    if extension_of(path.name) not in ZIP_BASED_EXTENSIONS:
         return None
-    head = blob.download_blob(offset=0, length=SIGNATURE_BYTES).readall()
-    return check_signature(name, head)
+    head = services.blobs.read_head(path, SIGNATURE_BYTES)
+    return None if head is None else check_signature(path.name, head)  # deleted meanwhile: its ETag check will see
 
 
 def _record_rejection(record: DocumentRecord, services: Services, now: datetime) -> Announcement:
@@ -167,7 +163,7 @@ def _rejected_announcement(
     services: Services, path: BlobPath, etag: str, size: int, received: datetime, now: datetime, rejection: Rejection
 ) -> Announcement:
     source = SourceInfo(
-        path.container, path.name, etag, services.storage.blob_url(path), size, services.settings.source_language
+        path.container, path.name, etag, services.blobs.url(path), size, services.settings.source_language
     )
     return Announcement(
         outcome=Outcome.REJECTED,

@@ -10,13 +10,9 @@ pending, and a later timer run requests them again.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from datetime import datetime, timedelta
-
-from azure.core.exceptions import ResourceExistsError
-from azure.storage.blob import ContentSettings
 
 from shared.errors import MessagesNotRecorded
 from shared.logfields import log_fields
@@ -55,11 +51,7 @@ def queued_form(services: Services, announcement: Announcement) -> str:
     if len(message.encode("utf-8")) <= INLINE_MESSAGE_BYTES:
         return message
     path = BlobPath(services.settings.target_container, f"{MESSAGES_FOLDER}/{announcement.message_id}.json")
-    blob = services.storage.blob_service.get_blob_client(path.container, path.name)
-    with contextlib.suppress(ResourceExistsError):
-        blob.upload_blob(
-            message.encode("utf-8"), overwrite=False, content_settings=ContentSettings(content_type=JSON_CONTENT)
-        )
+    services.blobs.put_once(path, message.encode("utf-8"), content_type=JSON_CONTENT)
     logger.info(
         "message %s: %d bytes, sent by reference to %s",
         announcement.message_id,
@@ -67,7 +59,7 @@ def queued_form(services: Services, announcement: Announcement) -> str:
         path,
         extra=log_fields("outbox.message_by_reference", document=path),
     )
-    return announcement.to_reference_json(services.storage.blob_url(path))
+    return announcement.to_reference_json(services.blobs.url(path))
 
 
 def publish_requests(messages: list[str]) -> list[str]:

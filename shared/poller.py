@@ -33,7 +33,7 @@ from shared.records import (
 )
 from shared.services import Services
 from shared.storage import BlobPath
-from shared.submitter import STORAGE_THREADS, Submitter, record_submission, release_batch
+from shared.submitter import Submitter, record_submission, release_batch
 from shared.translator import DocumentStatus, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class Poller:
                 if known.batch_id == batch.key:
                     return job.id
                 continue
-            sources = {self.services.storage.path_of(doc.source_url) for doc in translator.list_documents(job.id)}
+            sources = {self.services.blobs.path_of(doc.source_url) for doc in translator.list_documents(job.id)}
             if {(path.container, path.name) for path in sources if path} == wanted:
                 return job.id
         return None
@@ -282,7 +282,7 @@ class Poller:
         members = self.services.ledger.members(job.batch_id)
         by_source = _documents_by_source(
             self.services.translator.list_documents(job.key, statuses=FINISHED_DOCUMENT_STATUSES),
-            self.services.storage.path_of,
+            self.services.blobs.path_of,
         )
         announced = job.announced_keys(members)
         ready = [
@@ -295,6 +295,7 @@ class Poller:
         to_request, refused = self._record_messages(job, announcements)  # before the job counts them as announced
         ready = [member for member, item in zip(ready, announcements, strict=True) if item.message_id not in refused]
         announcements = [item for item in announcements if item.message_id not in refused]
+        self._record_outcomes(ready, announcements)  # before the job counts them: a crash between repeats, never skips
         job.status, job.summary = status.status, status.summary
         job.mark_announced(members, {member.key for member in ready})
         if not self.services.ledger.update(job):
@@ -305,7 +306,6 @@ class Poller:
             )
             return to_request
         if ready:
-            self._record_outcomes_safely(job, ready, announcements)
             logger.info(
                 "job %s: %s, %d documents announced before the job's end",
                 job.key,
@@ -339,7 +339,7 @@ class Poller:
         if status is not None and status.error is not None and status.error.code == TARGET_EXISTS:
             members, unblocked = self._split_by_existing_targets(members)
             job_error = ErrorInfo(TARGET_EXISTS, _TARGET_EXISTS_MESSAGE)
-        by_source = _documents_by_source(documents, self.services.storage.path_of)
+        by_source = _documents_by_source(documents, self.services.blobs.path_of)
         announcements = [self._announcement(job, member, by_source, job_error, now) for member in members]
         job.completed_at = now
         if status is not None:
@@ -349,6 +349,7 @@ class Poller:
         if refused:
             self._announce_later(job, all_members, members, announcements, refused)
             return to_request
+        self._record_outcomes(members, announcements)  # before the job leaves the active ones: never skipped
         if not self.services.ledger.finish_job(job):
             logger.info(
                 "job %s: already announced by another run",
@@ -356,7 +357,6 @@ class Poller:
                 extra=log_fields("job.announce_raced", job_id=job.key),
             )
             return to_request
-        self._record_outcomes_safely(job, members, announcements)
         logger.info(
             "job %s: %s, %d documents announced",
             job.key,
@@ -400,10 +400,10 @@ class Poller:
             for member, item in zip(members, announcements, strict=True)
             if item.message_id not in refused
         ]
+        self._record_outcomes([member for member, _ in done], [item for _, item in done])
         job.mark_announced(all_members, {member.key for member, _ in done})
         job.completed_at, job.next_poll_at = None, self.clock() + UNRECORDED_RETRY
-        if self.services.ledger.update(job) and done:
-            self._record_outcomes_safely(job, [member for member, _ in done], [item for _, item in done])
+        self.services.ledger.update(job)
 
     def _announcement(
         self,
@@ -426,7 +426,7 @@ class Poller:
                     status,
                     output.container,
                     output.name,
-                    self.services.storage.blob_url(output),
+                    self.services.blobs.url(output),
                     characters,
                     error,
                 )
@@ -449,12 +449,12 @@ class Poller:
 
     def _split_by_existing_targets(self, members: list[BatchMember]) -> tuple[list[BatchMember], list[BatchMember]]:
         """After TargetFileAlreadyExists failed a whole job: (members blocked by an existing output, the others)."""
-        container = self.services.storage.blob_service.get_container_client(self.services.settings.target_container)
+        blobs, container = self.services.blobs, self.services.settings.target_container
 
         def blocked(member: BatchMember) -> bool:
-            return any(container.get_blob_client(f"{language}/{member.name}").exists() for language in member.languages)
+            return any(blobs.exists(BlobPath(container, f"{language}/{member.name}")) for language in member.languages)
 
-        with ThreadPoolExecutor(STORAGE_THREADS) as pool:
+        with ThreadPoolExecutor(self.services.storage_threads) as pool:
             flags = list(pool.map(blocked, members))
         return (
             [member for member, flag in zip(members, flags, strict=True) if flag],
@@ -480,20 +480,9 @@ class Poller:
             document.state = DocumentState.RECEIVED
             ledger.update(document)
 
-    def _record_outcomes_safely(
-        self, job: JobRecord, members: list[BatchMember], announcements: list[Announcement]
-    ) -> None:
-        """The outcomes are for status queries: the messages are in the outbox already, so a failure here is logged."""
-        try:
-            self._record_outcomes(members, announcements)
-        except Exception:
-            logger.exception(
-                "job %s: announced, but recording the outcomes in the table failed",
-                job.key,
-                extra=log_fields("job.outcomes_not_recorded", job_id=job.key, batch_size=len(members)),
-            )
-
     def _record_outcomes(self, members: list[BatchMember], announcements: list[Announcement]) -> None:
+        """The documents' outcomes, for status queries and later versions of their names; idempotent (a re-run
+        writes the same outcome)."""
         changes = {}
         for member, announcement in zip(members, announcements, strict=True):
             changes[member.key] = {

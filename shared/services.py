@@ -6,23 +6,38 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
+from typing import Protocol
 
 from azure.core.credentials import TokenCredential
 
+from shared.blob_store import AzureBlobStore, BlobStore
 from shared.ledger import Ledger
 from shared.settings import Settings
-from shared.storage import SasIssuer, StorageClients, create_credential
+from shared.storage import BlobPath, SasIssuer, StorageClients, create_credential
 from shared.table_store import TableStateStore
 from shared.translator import TranslatorClient
+
+STORAGE_THREADS = 16
+
+
+class UrlIssuer(Protocol):
+    """The URLs the Translator is given for a blob: SAS URLs, or plain ones for its managed identity."""
+
+    def source_url(self, path: BlobPath) -> str: ...
+
+    def target_url(self, path: BlobPath) -> str: ...
+
+    def glossary_url(self, path: BlobPath) -> str: ...
 
 
 @dataclass
 class Services:
     settings: Settings
-    storage: StorageClients
+    blobs: BlobStore
     ledger: Ledger
     translator: TranslatorClient
-    urls: SasIssuer
+    urls: UrlIssuer
+    storage_threads: int = STORAGE_THREADS  # parallel blob requests of one step (1 makes a run's calls ordered)
     # held while a submitter of this process drains the inbox: it looks at the inbox again after letting go, so the
     # process's other invocations need not ask for the Table lease meanwhile
     submitting: threading.Lock = field(default_factory=threading.Lock)
@@ -41,13 +56,16 @@ class Services:
             region=settings.translator_region,
             credential=None if settings.translator_key else credential,
         )
-        urls = SasIssuer(storage, settings.storage_access, sas_ttl=timedelta(hours=settings.sas_ttl_hours))
-        return cls(settings, storage, ledger, translator, urls)
+        blobs = AzureBlobStore(storage.blob_service)
+        urls = SasIssuer(
+            storage.blob_service, blobs.url, settings.storage_access, sas_ttl=timedelta(hours=settings.sas_ttl_hours)
+        )
+        return cls(settings, blobs, ledger, translator, urls)
 
     @property
     def event_source(self) -> str:
         """CloudEvents `source` of every message: the source container's URL (no SAS)."""
-        return self.storage.container_url(self.settings.source_container)
+        return self.blobs.container_url(self.settings.source_container)
 
 
 _BUILD_LOCK = threading.Lock()

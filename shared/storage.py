@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
@@ -88,17 +89,6 @@ class StorageClients:
     def table(self, name: str) -> TableClient:
         return self.table_service.get_table_client(name)
 
-    def blob_url(self, path: BlobPath) -> str:
-        """The plain URL of a blob (never carries a SAS, whatever credential the client holds)."""
-        return without_query(self.blob_service.get_blob_client(path.container, path.name).url)
-
-    def container_url(self, container: str) -> str:
-        return without_query(self.blob_service.get_container_client(container).url)
-
-    def path_of(self, url: str) -> BlobPath | None:
-        """The blob a URL the Translator reports points at, if it is one of this account's."""
-        return blob_path_in(url, without_query(self.blob_service.url))
-
 
 @dataclass
 class DelegationKeyCache:
@@ -129,11 +119,18 @@ class DelegationKeyCache:
 class SasIssuer:
     """URLs the Translator can use: per-blob SAS with the fewest permissions, or plain URLs for its managed identity."""
 
-    def __init__(self, clients: StorageClients, access: StorageAccess, *, sas_ttl: timedelta) -> None:
-        self._clients = clients
+    def __init__(
+        self,
+        service: BlobServiceClient,
+        url_of: Callable[[BlobPath], str],
+        access: StorageAccess,
+        *,
+        sas_ttl: timedelta,
+    ) -> None:
+        self._service = service
+        self._url_of = url_of
         self._access = access
         self._ttl = sas_ttl
-        service = clients.blob_service
         self._account_key: str | None = getattr(service.credential, "account_key", None)
         self._delegation = None if self._account_key else DelegationKeyCache(service, sas_ttl)
         self._https_only = urlsplit(service.url).scheme == "https"
@@ -153,7 +150,7 @@ class SasIssuer:
         return self._url(path, "r")
 
     def _url(self, path: BlobPath, permissions: str) -> str:
-        url = self._clients.blob_url(path)
+        url = self._url_of(path)
         if self._access is StorageAccess.MANAGED_IDENTITY:
             return url
         now = datetime.now(UTC)
@@ -161,7 +158,7 @@ class SasIssuer:
         if self._delegation is not None:
             signing = {"user_delegation_key": self._delegation.key(now)}
         token = generate_blob_sas(
-            self._clients.blob_service.account_name,
+            self._service.account_name,
             path.container,
             path.name,
             permission=BlobSasPermissions.from_string(permissions),

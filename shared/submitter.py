@@ -7,7 +7,6 @@ submitter whose lease ran out never claims a document another submitter took.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import re
@@ -18,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-
-from azure.core.exceptions import ResourceNotFoundError
 
 from shared.announcements import finish_unsubmitted
 from shared.errors import (
@@ -45,7 +42,6 @@ from shared.records import (
 )
 from shared.services import Services
 from shared.settings import LANGUAGE_ROUTES, SOURCE_LANGUAGE, TARGET_LANGUAGES, TRANSLATOR_KEY
-from shared.sources import current_etags
 from shared.storage import BlobPath
 from shared.translator import MAX_RETRY_AFTER_SECONDS
 from shared.validation import LANGUAGES_METADATA
@@ -53,7 +49,6 @@ from shared.validation import LANGUAGES_METADATA
 logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
-STORAGE_THREADS = 16
 MAX_BACKOFF_SECONDS = 900.0
 MAX_VERSION_HOPS = 5
 _INPUT_INDEX = re.compile(r"inputs\[(\d+)\]")
@@ -68,9 +63,13 @@ class Submitter:
     budget_seconds: float = 240.0
     clock: Callable[[], datetime] = utc_now
     holder: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _superseded: dict[str, DocumentRecord] = field(default_factory=dict)  # found while selecting, ended by run()
 
     def run(self) -> list[str]:
         """Submit everything claimable; returns the completion messages of documents that failed on the way."""
+        return self._submit_all() + self._end_superseded()
+
+    def _submit_all(self) -> list[str]:
         ledger = self.services.ledger
         announcements: list[str] = []
         deadline = time.monotonic() + self.budget_seconds
@@ -90,6 +89,13 @@ class Submitter:
                 return announcements
         return announcements
 
+    def _end_superseded(self) -> list[str]:
+        """Earlier versions recorded without an inbox entry (their intake died in between) whose blob has been
+        replaced since: no redelivered event can reach them any more, so they end here, rejected as replaced."""
+        superseded = [(record, SOURCE_REPLACED) for record in self._superseded.values()]
+        self._superseded.clear()
+        return finish_unsubmitted(self.services, superseded, Outcome.REJECTED, now=self.clock()) if superseded else []
+
     def _next_candidates(self) -> list[InboxEntry]:
         """The oldest claimable entries that fit one batch."""
         now = self.clock()
@@ -103,6 +109,7 @@ class Submitter:
         """Post batches until the inbox is empty (False) or the Translator pushes back (True)."""
         while time.monotonic() < deadline:
             candidates = self._next_candidates()
+            announcements += self._end_superseded()  # before the later version's batch: a crash there finds them again
             if not candidates:
                 return False
             batch_id = uuid.uuid4().hex
@@ -147,6 +154,8 @@ class Submitter:
                 return False
             if earlier.state is DocumentState.SUBMITTED:
                 return True
+            if earlier.state is DocumentState.RECEIVED and self.services.ledger.get(InboxEntry, earlier.key) is None:
+                self._superseded[earlier.key] = earlier
         return False  # received or rejected versions only: nothing of this name is being translated
 
     def _earlier_versions(self, key: str | None) -> Iterator[DocumentRecord]:
@@ -245,7 +254,7 @@ class Submitter:
     ) -> tuple[list[BatchMember], list[str]]:
         """Members whose blob still has the recorded ETag; the others are rejected (deleted or replaced)."""
         paths = [BlobPath(member.container, member.name) for member in members]
-        etags = current_etags(self.services.storage.blob_service, paths, threads=STORAGE_THREADS)
+        etags = self.services.blobs.etags(paths)
         problems = [_source_problem(member, etags[path]) for member, path in zip(members, paths, strict=True)]
         keep = [member for member, problem in zip(members, problems, strict=True) if problem is None]
         dropped = [(member, problem) for member, problem in zip(members, problems, strict=True) if problem]
@@ -259,20 +268,14 @@ class Submitter:
         """Delete the outputs of earlier versions of re-uploaded names, in their languages and the new ones: the
         service must never meet an existing target, and a version in other languages leaves none of the old ones."""
         settings = self.services.settings
-        container = self.services.storage.blob_service.get_container_client(settings.target_container)
-        names = [
-            f"{language}/{member.name}"
+        outputs = [
+            BlobPath(settings.target_container, f"{language}/{member.name}")
             for member in members
             if member.replaces
             for language in sorted(set(member.languages) | self._replaced_languages(member.replaces))
         ]
-
-        def delete(name: str) -> None:
-            with contextlib.suppress(ResourceNotFoundError):
-                container.delete_blob(name, delete_snapshots="include")
-
-        with ThreadPoolExecutor(STORAGE_THREADS) as pool:
-            list(pool.map(delete, names))
+        with ThreadPoolExecutor(self.services.storage_threads) as pool:
+            list(pool.map(self.services.blobs.delete, outputs))
 
     def _replaced_languages(self, key: str | None) -> set[str]:
         """The languages earlier versions of a name were translated into, back to the last one that was translated
@@ -453,21 +456,21 @@ class BatchRequest:
         spelling and batch, however many other blobs the container holds."""
         if stem in self._glossaries:
             return self._glossaries[stem]
-        client = self.services.storage.blob_service.get_container_client(container)
         wanted = {f"{stem}.{extension}".lower(): extension for extension in GLOSSARY_EXTENSIONS}
         found: dict[str, str] = {}
-        try:
-            for spelling in dict.fromkeys((stem, stem.lower())):
-                for blob in client.list_blobs(name_starts_with=f"{spelling}.", results_per_page=GLOSSARY_PAGE):
-                    extension = wanted.get(blob.name.lower())
-                    if extension is not None:
-                        found.setdefault(extension, blob.name)
-        except ResourceNotFoundError:
-            logger.warning(
-                "glossary container '%s' does not exist; no glossaries are attached",
-                container,
-                extra=log_fields("glossary.container_missing"),
-            )
+        for spelling in dict.fromkeys((stem, stem.lower())):
+            names = self.services.blobs.names_starting_with(container, f"{spelling}.", page=GLOSSARY_PAGE)
+            if names is None:
+                logger.warning(
+                    "glossary container '%s' does not exist; no glossaries are attached",
+                    container,
+                    extra=log_fields("glossary.container_missing"),
+                )
+                break
+            for name in names:
+                extension = wanted.get(name.lower())
+                if extension is not None:
+                    found.setdefault(extension, name)
         name = next((found[extension] for extension in GLOSSARY_EXTENSIONS if extension in found), None)
         self._glossaries[stem] = name
         return name
@@ -476,23 +479,26 @@ class BatchRequest:
 def record_submission(
     services: Services, batch: BatchRecord, job_id: str, members: list[BatchMember], *, now: datetime
 ) -> None:
-    """Everything that follows a created job, safe to re-run after a crash at any step."""
+    """Everything that follows a created job, safe to re-run after a crash at any step. The order matters: the job
+    record goes in last but two, so once the poller can see (and announce) the job, its documents already say they
+    are in it, and a re-run that finds the job recorded never writes "Submitted" over an announced document."""
     ledger = services.ledger
-    ledger.insert(
-        JobRecord(
-            key=job_id,
-            batch_id=batch.key,
-            state=JobState.ACTIVE,
-            status="NotStarted",
-            created_at=now,
-            next_poll_at=now,
-            document_count=len(members),
-        )
-    )
     batch.state, batch.job_id = BatchState.SUBMITTED, job_id
-    ledger.update(batch, guarded=False)
-    submitted = {"State": DocumentState.SUBMITTED.value, "JobId": job_id, "SubmittedAt": now.isoformat()}
-    ledger.merge_all(DocumentRecord, {member.key: submitted for member in members})
+    ledger.update(batch, guarded=False)  # from here on, recovery finishes this at its next tick
+    if ledger.job(job_id) is None:
+        submitted = {"State": DocumentState.SUBMITTED.value, "JobId": job_id, "SubmittedAt": now.isoformat()}
+        ledger.merge_all(DocumentRecord, {member.key: submitted for member in members})
+        ledger.insert(
+            JobRecord(
+                key=job_id,
+                batch_id=batch.key,
+                state=JobState.ACTIVE,
+                status="NotStarted",
+                created_at=now,
+                next_poll_at=now,
+                document_count=len(members),
+            )
+        )
     ledger.delete_all(_inbox_key(member) for member in members)
     ledger.delete(batch)
 
@@ -551,15 +557,17 @@ def backoff_seconds(attempts: int, retry_after: float | None) -> float:
     return max(honoured, random.uniform(exponential / 2, exponential))
 
 
+SOURCE_REPLACED = ErrorInfo(
+    "SourceReplaced",
+    "A newer version of the blob was uploaded before this one was submitted; the newer version is translated instead.",
+)
+
+
 def _source_problem(member: BatchMember, etag: str | None) -> ErrorInfo | None:
     if etag is None:
         return ErrorInfo("SourceDeleted", "The blob was deleted before it could be submitted for translation.")
     if etag != member.source_etag:
-        return ErrorInfo(
-            "SourceReplaced",
-            "A newer version of the blob was uploaded before this one was submitted; "
-            "the newer version is translated instead.",
-        )
+        return SOURCE_REPLACED
     return None
 
 

@@ -111,7 +111,7 @@ def test_long_cjk_names_in_ten_languages_are_announced_within_table_and_queue_li
 
         # WHEN the timer runs until all are announced
         messages = {message["subject"].split("/", 1)[1]: message for message in pipeline.run_until_announced(6)}
-        referenced = pipeline.services.storage.path_of(messages[longest_name]["dataref"])
+        referenced = pipeline.services.blobs.path_of(messages[longest_name]["dataref"])
         stored = json.loads(pipeline.storage.download(referenced.container, referenced.name))
         states = {
             name: pipeline.services.ledger.latest_version(name_key(pipeline.source, name)).state for name in names

@@ -10,6 +10,7 @@ import requests
 from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobClient, ContainerClient
 
+from shared.blob_store import AzureBlobStore
 from shared.records import utc_now
 from shared.settings import StorageAccess, StorageConnection
 from shared.storage import BlobPath, SasIssuer, StorageClients
@@ -72,7 +73,8 @@ def test_outside_loopback_every_sas_is_https_only():
         + "a2V5" * 22
         + ";EndpointSuffix=core.windows.net"
     )
-    issuer = SasIssuer(StorageClients.connect(connection), StorageAccess.SAS, sas_ttl=timedelta(hours=2))
+    service = StorageClients.connect(connection).blob_service
+    issuer = SasIssuer(service, AzureBlobStore(service).url, StorageAccess.SAS, sas_ttl=timedelta(hours=2))
     url = issuer.target_url(BlobPath("translated", "fr/a.txt"))
     assert url.startswith("https://acct.blob.core.windows.net/translated/fr/a.txt?")
     assert sas_of(url)["spr"] == "https"

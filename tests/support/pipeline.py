@@ -155,7 +155,7 @@ class Pipeline:
         found: defaultdict[str, set[str]] = defaultdict(set)
         for job in self._pages(api, params, headers):
             for document in self._pages(f"{api}/{job['id']}/documents", params, headers):
-                path = self.services.storage.path_of(document["sourcePath"])
+                path = self.services.blobs.path_of(document["sourcePath"])
                 if path is not None:
                     found[path.name].add(job["id"])
         return found

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from shared.storage import BlobPath, DelegationKeyCache, StorageClients, blob_path_in, without_query
+from shared.blob_store import AzureBlobStore
+from shared.storage import BlobPath, DelegationKeyCache, blob_path_in, without_query
 
 AZURE = "https://acct.blob.core.windows.net"
 
@@ -43,10 +44,10 @@ def test_urls_of_another_account_or_port_are_not_ours():
 
 def test_urls_for_messages_never_carry_the_clients_sas():
     service = BlobServiceClient(f"{AZURE}?sv=2022-11-02&sig=SECRETSIG", credential=None)
-    clients = StorageClients(service, table_service=None)
-    assert clients.blob_url(BlobPath("inbox", "a b.txt")) == f"{AZURE}/inbox/a%20b.txt"
-    assert clients.container_url("inbox") == f"{AZURE}/inbox"
-    assert clients.path_of(f"{AZURE}/inbox/a.txt?sig=x") == BlobPath("inbox", "a.txt")
+    blobs = AzureBlobStore(service)
+    assert blobs.url(BlobPath("inbox", "a b.txt")) == f"{AZURE}/inbox/a%20b.txt"
+    assert blobs.container_url("inbox") == f"{AZURE}/inbox"
+    assert blobs.path_of(f"{AZURE}/inbox/a.txt?sig=x") == BlobPath("inbox", "a.txt")
     assert without_query(f"{AZURE}/inbox/a.txt?sv=1&sig=SECRETSIG#frag") == f"{AZURE}/inbox/a.txt"
 
 
