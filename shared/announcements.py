@@ -1,11 +1,15 @@
-"""Announcements of source documents: how a record becomes a completion message, and the record of having sent it."""
+"""Announcements of source documents, one protocol for every way a document ends: its completion message goes into
+the outbox first, then its outcome into its record (both idempotent, so a crash between repeats a step, never skips
+one). Whoever counts documents as announced (a job's bitmap, its move to the finished jobs) does so only after."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from shared import outbox
+from shared.errors import MessagesNotRecorded
 from shared.logfields import log_fields
 from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
 from shared.records import DocumentRecord, DocumentState, SourceVersion
@@ -15,11 +19,35 @@ from shared.storage import BlobPath
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Announced:
+    to_request: list[str]  # the completion messages this run recorded: to request from the publisher
+    documents: list[SourceVersion]  # those now announced; the others' messages the outbox refused (a later run)
+
+
+def announce(
+    services: Services, documents: list[SourceVersion], announcements: list[Announcement], *, now: datetime
+) -> Announced:
+    """Record the messages, then the outcomes of the documents whose message the outbox took."""
+    try:
+        to_request, refused = outbox.record(services, announcements, now=now), set()
+    except MessagesNotRecorded as exc:
+        logger.error(
+            "%s; those documents are announced by a later run, the others now",
+            exc,
+            extra=log_fields("outbox.messages_not_recorded", batch_size=len(exc.failed)),
+        )
+        to_request, refused = exc.recorded, exc.failed
+    done = [(doc, item) for doc, item in zip(documents, announcements, strict=True) if item.message_id not in refused]
+    services.ledger.merge_all(DocumentRecord, {doc.key: _outcome(item) for doc, item in done})
+    return Announced(to_request, [doc for doc, _ in done])
+
+
 def finish_unsubmitted(
     services: Services, ended: list[tuple[SourceVersion, ErrorInfo]], outcome: Outcome, *, now: datetime
-) -> list[str]:
-    """Record and announce documents that end before any job (rejected at submission, or refused by the service).
-    Returns the completion messages to request (see `outbox.record`)."""
+) -> Announced:
+    """Announce documents that end before any job (rejected at submission, or refused by the service). The caller
+    removes only the announced ones from the inbox and their batch: the others come round again."""
     announcements = [
         Announcement(
             outcome=outcome,
@@ -31,18 +59,8 @@ def finish_unsubmitted(
         )
         for member, error in ended
     ]
-    to_request = outbox.record(services, announcements, now=now)  # before the documents count as announced
-    state = DocumentState.REJECTED if outcome is Outcome.REJECTED else DocumentState.COMPLETED
-    changes = {}
-    for (member, error), announcement in zip(ended, announcements, strict=True):
-        changes[member.key] = {
-            "State": state.value,
-            "Outcome": outcome.value,
-            "ErrorCode": error.code,
-            "ErrorMessage": error.message,
-            "CompletedAt": now.isoformat(),
-            "MessageId": announcement.message_id,
-        }
+    result = announce(services, [member for member, _ in ended], announcements, now=now)
+    for member, error in ended:
         path = BlobPath(member.container, member.name)
         logger.info(
             "document %s: %s before submission, %s",
@@ -51,8 +69,23 @@ def finish_unsubmitted(
             error.code,
             extra=log_fields("document.ended_unsubmitted", document=path, outcome=outcome.value, error_code=error.code),
         )
-    services.ledger.merge_all(DocumentRecord, changes)
-    return to_request
+    return result
+
+
+def _outcome(announcement: Announcement) -> dict[str, object]:
+    """A document's record once announced (for status queries and later versions of its name)."""
+    rejected = announcement.outcome is Outcome.REJECTED and announcement.job_id is None
+    changes: dict[str, object] = {
+        "State": (DocumentState.REJECTED if rejected else DocumentState.COMPLETED).value,
+        "Outcome": announcement.outcome.value,
+        "CompletedAt": announcement.completed_at.isoformat(),
+        "MessageId": announcement.message_id,
+        "ErrorCode": announcement.error.code if announcement.error else None,
+        "ErrorMessage": announcement.error.message if announcement.error else None,
+    }
+    if announcement.targets:
+        changes["Targets"] = announcement.to_json_targets()
+    return changes
 
 
 def source_info(services: Services, member: SourceVersion) -> SourceInfo:

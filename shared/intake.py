@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from shared import outbox
+from shared.announcements import announce
 from shared.blob_store import BlobInfo
 from shared.errors import TranslatorError
 from shared.logfields import log_fields
@@ -53,10 +54,10 @@ def receive(path: BlobPath, services: Services, *, now: datetime) -> str | None:
     if previous is not None and previous.document_key != record.key:
         record.replaces = previous.document_key  # kept on rejections too: later versions walk back through them
     if record.state is DocumentState.REJECTED:
-        announcement = _record_rejection(record, services, now)
+        record, announcement = _record_rejection(record, services, now)
         if not first_version:
             services.ledger.point_name(pointer, current=previous)
-        return _to_request(services, announcement, now)
+        return next(iter(announce(services, [record], [announcement], now=now).to_request), None)
     created = services.ledger.insert(record)
     if not created:
         existing = services.ledger.document(record.key)
@@ -141,7 +142,7 @@ def _check_content(services: Services, path: BlobPath) -> Rejection | None:
     return None if head is None else check_signature(path.name, head)  # deleted meanwhile: its ETag check will see
 
 
-def _record_rejection(record: DocumentRecord, services: Services, now: datetime) -> Announcement:
+def _record_rejection(record: DocumentRecord, services: Services, now: datetime) -> tuple[DocumentRecord, Announcement]:
     if not services.ledger.insert(record):
         record = services.ledger.document(record.key) or record  # duplicate event: announce the same message again
     path = BlobPath(record.container, record.name)
@@ -156,7 +157,7 @@ def _record_rejection(record: DocumentRecord, services: Services, now: datetime)
     announcement = _rejected_announcement(
         services, path, record.source_etag, record.bytes, record.received_at, record.completed_at or now, rejection
     )
-    return announcement
+    return record, announcement
 
 
 def _rejected_announcement(

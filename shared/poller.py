@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared import outbox
-from shared.announcements import source_info
+from shared.announcements import announce, source_info
+from shared.batches import Batches
 from shared.errors import (
     JobNotFound,
-    MessagesNotRecorded,
     TranslatorError,
     TranslatorThrottled,
     TranslatorUnavailable,
@@ -23,9 +23,6 @@ from shared.logfields import log_fields
 from shared.messages import Announcement, ErrorInfo, Outcome, TargetResult, outcome_of
 from shared.records import (
     BatchMember,
-    BatchRecord,
-    BatchState,
-    DocumentRecord,
     DocumentState,
     InboxEntry,
     JobRecord,
@@ -33,7 +30,7 @@ from shared.records import (
 )
 from shared.services import Services
 from shared.storage import BlobPath
-from shared.submitter import Submitter, record_submission, release_batch
+from shared.submitter import Submitter
 from shared.translator import DocumentStatus, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -44,8 +41,6 @@ _TARGET_EXISTS_MESSAGE = (
     "earlier version; the Translator never overwrites. Delete or move that blob, then upload the document again."
 )
 FINISHED_DOCUMENT_STATUSES = ("Succeeded", "Failed", "Cancelled")
-UNCERTAIN_GRACE = timedelta(seconds=30)  # give a POST that timed out time to show up among the service's jobs
-JOB_LOOKBACK = timedelta(minutes=15)
 TICK_STEPS = 4  # recover, poll, submit, overdue
 UNRECORDED_RETRY = timedelta(minutes=1)  # a job some of whose messages the outbox refused is announced again then
 SUBMIT_SECONDS_PER_TICK = 10.0  # then the tick ends, so the next one polls on time; a later tick or trigger goes on
@@ -66,7 +61,7 @@ class Poller:
         deadline = started + self.budget_seconds
         failures: list[Exception] = []
         announcements: list[str] = []
-        self._step("recover", self._recover_interrupted, failures)
+        self._step("recover", Batches(self.services, self.clock).recover_all, failures)
         # polling first: a long submission must not hold back announcements
         announcements += self._step("poll", lambda: self._poll_due_jobs(deadline), failures)
         submit_budget = min(SUBMIT_SECONDS_PER_TICK, max(0.0, deadline - time.monotonic()))
@@ -97,90 +92,6 @@ class Poller:
             )
             failures.append(exc)
             return []
-
-    # ---- interrupted submissions --------------------------------------------------------------------------------
-
-    def _recover_interrupted(self) -> None:
-        remaining = self._recover_batches(self.services.ledger.batches())
-        self._release_orphan_claims(remaining)  # judged against the batches recovery left, not those it removed
-
-    def _recover_batches(self, batches: list[BatchRecord]) -> set[str]:
-        """Recover each interrupted batch; returns the keys of the batches still recorded afterwards."""
-        now = self.clock()
-        remaining: set[str] = set()
-        for batch in batches:
-            try:
-                if self._recover(batch, now):
-                    remaining.add(batch.key)
-            except TranslatorError as exc:
-                remaining.add(batch.key)
-                logger.warning(
-                    "batch %s: recovery postponed (%s)",
-                    batch.key,
-                    exc,
-                    extra=log_fields("batch.recovery_postponed", batch_id=batch.key, error_code=exc.reason),
-                )
-        return remaining
-
-    def _recover(self, batch: BatchRecord, now: datetime) -> bool:
-        """Finish, adopt or release one batch; True when it is left as it is (its claim has not expired yet)."""
-        members = self.services.ledger.members(batch.key)
-        if batch.state is BatchState.SUBMITTED and batch.job_id:
-            logger.info(
-                "batch %s: finishing the bookkeeping of job %s",
-                batch.key,
-                batch.job_id,
-                extra=log_fields("batch.recovered", batch_id=batch.key, job_id=batch.job_id, batch_size=len(members)),
-            )
-            record_submission(self.services, batch, batch.job_id, members, now=now)
-            return False
-        uncertain_due = batch.state is BatchState.UNCERTAIN and now - batch.created_at >= UNCERTAIN_GRACE
-        if not (batch.is_expired(now) or uncertain_due):
-            return True
-        if batch.state in (BatchState.POSTING, BatchState.UNCERTAIN):
-            job_id = self._find_job_of(batch, members)
-            if job_id is not None:
-                logger.info(
-                    "batch %s: found job %s the interrupted submission created",
-                    batch.key,
-                    job_id,
-                    extra=log_fields("batch.recovered", batch_id=batch.key, job_id=job_id, batch_size=len(members)),
-                )
-                record_submission(self.services, batch, job_id, members, now=now)
-                return False
-        released = release_batch(self.services, batch, members, now=now)
-        logger.info(
-            "batch %s: %s and never submitted; %d documents go back to the inbox",
-            batch.key,
-            batch.state,
-            released,
-            extra=log_fields("batch.released", batch_id=batch.key, batch_size=released),
-        )
-        return False
-
-    def _find_job_of(self, batch: BatchRecord, members: list[BatchMember]) -> str | None:
-        """A recent job on the service whose documents are exactly this batch's sources, and not another batch's
-        (the job record may exist already: the submitter can die between recording the job and the batch)."""
-        translator, ledger = self.services.translator, self.services.ledger
-        wanted = {(member.container, member.name) for member in members}
-        for job in translator.list_jobs_created_since(batch.created_at - JOB_LOOKBACK):
-            known = ledger.job(job.id)
-            if known is not None:
-                if known.batch_id == batch.key:
-                    return job.id
-                continue
-            sources = {self.services.blobs.path_of(doc.source_url) for doc in translator.list_documents(job.id)}
-            if {(path.container, path.name) for path in sources if path} == wanted:
-                return job.id
-        return None
-
-    def _release_orphan_claims(self, batches: set[str]) -> None:
-        """Inbox entries claimed by a batch that never got recorded (the claimer died in between)."""
-        ledger, now = self.services.ledger, self.clock()
-        for entry in ledger.expired_claims(now):
-            if entry.claim_id and entry.claim_id not in batches:
-                entry.claim_id, entry.claim_expires = None, None
-                ledger.update(entry)
 
     # ---- polling ------------------------------------------------------------------------------------------------
 
@@ -292,33 +203,30 @@ class Poller:
         ]
         now = self.clock()
         announcements = [self._announcement(job, member, by_source, None, now) for member in ready]
-        to_request, refused = self._record_messages(job, announcements)  # before the job counts them as announced
-        ready = [member for member, item in zip(ready, announcements, strict=True) if item.message_id not in refused]
-        announcements = [item for item in announcements if item.message_id not in refused]
-        self._record_outcomes(ready, announcements)  # before the job counts them: a crash between repeats, never skips
+        announced = announce(self.services, ready, announcements, now=now)  # before the job counts them
         job.status, job.summary = status.status, status.summary
-        job.mark_announced(members, {member.key for member in ready})
+        job.mark_announced(members, {member.key for member in announced.documents})
         if not self.services.ledger.update(job):
             logger.info(
                 "job %s: progress already recorded by another run",
                 job.key,
                 extra=log_fields("job.progress_raced", job_id=job.key),
             )
-            return to_request
-        if ready:
+            return announced.to_request
+        if announced.documents:
             logger.info(
                 "job %s: %s, %d documents announced before the job's end",
                 job.key,
                 job.status,
-                len(ready),
+                len(announced.documents),
                 extra=log_fields(
                     "job.documents_announced",
                     job_id=job.key,
-                    batch_size=len(ready),
+                    batch_size=len(announced.documents),
                     duration_ms=_ms(now - job.created_at),
                 ),
             )
-        return to_request
+        return announced.to_request
 
     def _announce(self, job: JobRecord, status: JobStatus | None, job_error: ErrorInfo | None) -> list[str]:
         """Build one announcement per source document not announced yet; claim the job's announcement (insert-once)
@@ -345,18 +253,17 @@ class Poller:
         if status is not None:
             job.status, job.summary = status.status, status.summary
         self._requeue(job, unblocked)  # idempotent, so before the claim: a failure here leaves the job to retry
-        to_request, refused = self._record_messages(job, announcements)  # before the job counts as announced
-        if refused:
-            self._announce_later(job, all_members, members, announcements, refused)
-            return to_request
-        self._record_outcomes(members, announcements)  # before the job leaves the active ones: never skipped
+        announced = announce(self.services, members, announcements, now=now)  # before the job counts as announced
+        if len(announced.documents) < len(members):
+            self._announce_later(job, all_members, announced.documents)
+            return announced.to_request
         if not self.services.ledger.finish_job(job):
             logger.info(
                 "job %s: already announced by another run",
                 job.key,
                 extra=log_fields("job.announce_raced", job_id=job.key),
             )
-            return to_request
+            return announced.to_request
         logger.info(
             "job %s: %s, %d documents announced",
             job.key,
@@ -370,38 +277,12 @@ class Poller:
                 duration_ms=_ms(now - job.created_at),
             ),
         )
-        return to_request
+        return announced.to_request
 
-    def _record_messages(self, job: JobRecord, announcements: list[Announcement]) -> tuple[list[str], set[str]]:
-        """Record the messages in the outbox: (messages to request, ids of those the outbox refused)."""
-        try:
-            return outbox.record(self.services, announcements, now=self.clock()), set()
-        except MessagesNotRecorded as exc:
-            logger.error(
-                "job %s: %s; those documents are announced at a later poll, the others now",
-                job.key,
-                exc,
-                extra=log_fields("job.messages_not_recorded", job_id=job.key, batch_size=len(exc.failed)),
-            )
-            return exc.recorded, exc.failed
-
-    def _announce_later(
-        self,
-        job: JobRecord,
-        all_members: list[BatchMember],
-        members: list[BatchMember],
-        announcements: list[Announcement],
-        refused: set[str],
-    ) -> None:
-        """The job ended but some of its messages were refused: the others count as announced (the job's bitmap), the
-        job stays active and is polled again after UNRECORDED_RETRY for the rest."""
-        done = [
-            (member, item)
-            for member, item in zip(members, announcements, strict=True)
-            if item.message_id not in refused
-        ]
-        self._record_outcomes([member for member, _ in done], [item for _, item in done])
-        job.mark_announced(all_members, {member.key for member, _ in done})
+    def _announce_later(self, job: JobRecord, all_members: list[BatchMember], done: list[BatchMember]) -> None:
+        """The job ended but the outbox refused some of its messages: the others count as announced (the job's
+        bitmap), the job stays active and is polled again after UNRECORDED_RETRY for the rest."""
+        job.mark_announced(all_members, {member.key for member in done})
         job.completed_at, job.next_poll_at = None, self.clock() + UNRECORDED_RETRY
         self.services.ledger.update(job)
 
@@ -479,22 +360,6 @@ class Poller:
             ledger.insert(InboxEntry(**member.version_fields()))
             document.state = DocumentState.RECEIVED
             ledger.update(document)
-
-    def _record_outcomes(self, members: list[BatchMember], announcements: list[Announcement]) -> None:
-        """The documents' outcomes, for status queries and later versions of their names; idempotent (a re-run
-        writes the same outcome)."""
-        changes = {}
-        for member, announcement in zip(members, announcements, strict=True):
-            changes[member.key] = {
-                "State": DocumentState.COMPLETED.value,
-                "Outcome": announcement.outcome.value,
-                "CompletedAt": announcement.completed_at.isoformat(),
-                "MessageId": announcement.message_id,
-                "Targets": announcement.to_json_targets(),
-                "ErrorCode": announcement.error.code if announcement.error else None,
-                "ErrorMessage": announcement.error.message if announcement.error else None,
-            }
-        self.services.ledger.merge_all(DocumentRecord, changes)
 
 
 def _ms(elapsed: timedelta) -> float:

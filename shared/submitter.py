@@ -8,7 +8,6 @@ submitter whose lease ran out never claims a document another submitter took.
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 import uuid
@@ -19,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.announcements import finish_unsubmitted
+from shared.batches import Batches, inbox_key
 from shared.errors import (
     SettingError,
     SubmissionUncertain,
@@ -32,18 +32,14 @@ from shared.messages import ErrorInfo, Outcome
 from shared.records import (
     BatchMember,
     BatchRecord,
-    BatchState,
     DocumentRecord,
     DocumentState,
     InboxEntry,
-    JobRecord,
-    JobState,
     utc_now,
 )
 from shared.services import Services
 from shared.settings import LANGUAGE_ROUTES, SOURCE_LANGUAGE, TARGET_LANGUAGES, TRANSLATOR_KEY
 from shared.storage import BlobPath
-from shared.translator import MAX_RETRY_AFTER_SECONDS
 from shared.validation import LANGUAGES_METADATA
 
 logger = logging.getLogger(__name__)
@@ -64,6 +60,10 @@ class Submitter:
     clock: Callable[[], datetime] = utc_now
     holder: str = field(default_factory=lambda: uuid.uuid4().hex)
     _superseded: dict[str, DocumentRecord] = field(default_factory=dict)  # found while selecting, ended by run()
+
+    @property
+    def _batches(self) -> Batches:
+        return Batches(self.services, self.clock)
 
     def run(self) -> list[str]:
         """Submit everything claimable; returns the completion messages of documents that failed on the way."""
@@ -94,7 +94,9 @@ class Submitter:
         replaced since: no redelivered event can reach them any more, so they end here, rejected as replaced."""
         superseded = [(record, SOURCE_REPLACED) for record in self._superseded.values()]
         self._superseded.clear()
-        return finish_unsubmitted(self.services, superseded, Outcome.REJECTED, now=self.clock()) if superseded else []
+        if not superseded:
+            return []
+        return finish_unsubmitted(self.services, superseded, Outcome.REJECTED, now=self.clock()).to_request
 
     def _next_candidates(self) -> list[InboxEntry]:
         """The oldest claimable entries that fit one batch."""
@@ -113,7 +115,7 @@ class Submitter:
             if not candidates:
                 return False
             batch_id = uuid.uuid4().hex
-            claimed = self._claim(candidates, batch_id)
+            claimed = self._batches.claim(candidates, batch_id)
             if not claimed:
                 continue
             self.services.ledger.acquire_lease(self.holder, now=self.clock(), duration=timedelta(seconds=LEASE_SECONDS))
@@ -167,35 +169,18 @@ class Submitter:
             yield earlier
             key = earlier.replaces
 
-    def _claim(self, entries: list[InboxEntry], batch_id: str) -> list[InboxEntry]:
-        """The entries this batch took (ETag-guarded: an entry another submitter claimed first is not among them)."""
-        expires = self.clock() + timedelta(seconds=self.services.settings.claim_timeout_seconds)
-        for entry in entries:
-            entry.claim_id, entry.claim_expires = batch_id, expires
-        return self.services.ledger.update_all(entries)
-
     # ---- one batch ----------------------------------------------------------------------------------------------
 
     def _submit(self, batch_id: str, entries: list[InboxEntry]) -> _BatchOutcome:
-        ledger, now = self.services.ledger, self.clock()
-        batch = BatchRecord(
-            key=batch_id,
-            state=BatchState.CLAIMED,
-            created_at=now,
-            claim_expires=now + timedelta(seconds=self.services.settings.claim_timeout_seconds),
-            document_count=len(entries),
-        )
-        ledger.insert(batch)
-        members = [BatchMember(batch_id=batch_id, **entry.version_fields()) for entry in entries]
-        ledger.insert_all(members)
+        now, batches = self.clock(), self._batches
+        batch, members = batches.open(batch_id, entries)
         members, announcements = self._drop_changed_sources(batch, members)
         if not members:
-            ledger.delete(batch)
+            batches.discard(batch)
             return _BatchOutcome(announcements)
         self._remove_stale_outputs(members)
         body = BatchRequest(self.services).build(members)
-        batch.state = BatchState.POSTING
-        if not ledger.update(batch):
+        if not batches.posting(batch):
             logger.warning(
                 "batch %s: taken over while being prepared; leaving it to its new owner",
                 batch_id,
@@ -212,7 +197,7 @@ class Submitter:
                 len(members),
                 extra=log_fields("batch.throttled", batch_id=batch_id, batch_size=len(members), error_code=exc.reason),
             )
-            release_claims(self.services, batch, members, retry_after=exc.retry_after, now=self.clock())
+            batches.release(batch, members, retry_after=exc.retry_after)
             return _BatchOutcome(announcements, stop=True)
         except SubmissionUncertain as exc:
             logger.warning(
@@ -221,11 +206,10 @@ class Submitter:
                 exc,
                 extra=log_fields("batch.uncertain", batch_id=batch_id, batch_size=len(members), error_code=exc.reason),
             )
-            batch.state = BatchState.UNCERTAIN
-            ledger.update(batch, guarded=False)
+            batches.uncertain(batch)
             return _BatchOutcome(announcements, stop=True)
         except TranslatorAuthFailed as exc:
-            release_claims(self.services, batch, members, retry_after=60.0, now=self.clock())
+            batches.release(batch, members, retry_after=60.0)
             raise SettingError(
                 TRANSLATOR_KEY,
                 f"the Translator refused the credentials ({exc.reason}); check TRANSLATOR_KEY and TRANSLATOR_REGION, "
@@ -246,7 +230,7 @@ class Submitter:
                 duration_ms=(self.clock() - now).total_seconds() * 1000,
             ),
         )
-        record_submission(self.services, batch, job_id, members, now=self.clock())
+        batches.record(batch, job_id, members)
         return _BatchOutcome(announcements)
 
     def _drop_changed_sources(
@@ -258,11 +242,12 @@ class Submitter:
         problems = [_source_problem(member, etags[path]) for member, path in zip(members, paths, strict=True)]
         keep = [member for member, problem in zip(members, problems, strict=True) if problem is None]
         dropped = [(member, problem) for member, problem in zip(members, problems, strict=True) if problem]
-        announcements = finish_unsubmitted(self.services, dropped, Outcome.REJECTED, now=self.clock())
-        if dropped:
-            self.services.ledger.delete_all(member for member, _ in dropped)
-            self.services.ledger.delete_all(_inbox_key(member) for member, _ in dropped)
-        return keep, announcements
+        if not dropped:
+            return keep, []
+        announced = finish_unsubmitted(self.services, dropped, Outcome.REJECTED, now=self.clock())
+        self.services.ledger.delete_all(announced.documents)  # the others' claims run out: they come round again
+        self.services.ledger.delete_all(inbox_key(member) for member in announced.documents)
+        return keep, announced.to_request
 
     def _remove_stale_outputs(self, members: list[BatchMember]) -> None:
         """Delete the outputs of earlier versions of re-uploaded names, in their languages and the new ones: the
@@ -311,7 +296,7 @@ class Submitter:
                     error_code=exc.reason,
                 ),
             )
-            release_claims(self.services, batch, others, retry_after=None, now=self.clock(), count_attempt=False)
+            self._batches.release(batch, others, retry_after=None, count_attempt=False)
             failed = [culprit]
         else:
             logger.error(
@@ -322,14 +307,14 @@ class Submitter:
                 extra=log_fields("batch.refused", batch_id=batch.key, batch_size=len(members), error_code=exc.reason),
             )
             failed = members
-        announcements = finish_unsubmitted(
+        announced = finish_unsubmitted(
             self.services, [(member, error) for member in failed], Outcome.FAILED, now=self.clock()
         )
-        self.services.ledger.delete_all(_inbox_key(member) for member in failed)
-        self.services.ledger.delete_all(failed)
+        self.services.ledger.delete_all(inbox_key(member) for member in announced.documents)
+        self.services.ledger.delete_all(announced.documents)
         if len(failed) == len(members):  # else releasing the others removed the batch
-            self.services.ledger.delete(batch)
-        return announcements
+            self._batches.discard(batch)
+        return announced.to_request
 
     def _fail_language(
         self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError, refused: _RefusedLanguage
@@ -353,7 +338,7 @@ class Submitter:
             ),
         )
         if others:
-            release_claims(self.services, batch, others, retry_after=None, now=self.clock(), count_attempt=False)
+            self._batches.release(batch, others, retry_after=None, count_attempt=False)
         message = (
             f"The Translator refused the {'source' if refused.is_source else 'target'} language '{refused.code}' "
             f"({exc.message}). It comes from {origin}: correct it, then upload the document again."
@@ -476,87 +461,6 @@ class BatchRequest:
         return name
 
 
-def record_submission(
-    services: Services, batch: BatchRecord, job_id: str, members: list[BatchMember], *, now: datetime
-) -> None:
-    """Everything that follows a created job, safe to re-run after a crash at any step. The order matters: the job
-    record goes in last but two, so once the poller can see (and announce) the job, its documents already say they
-    are in it, and a re-run that finds the job recorded never writes "Submitted" over an announced document."""
-    ledger = services.ledger
-    batch.state, batch.job_id = BatchState.SUBMITTED, job_id
-    ledger.update(batch, guarded=False)  # from here on, recovery finishes this at its next tick
-    if ledger.job(job_id) is None:
-        submitted = {"State": DocumentState.SUBMITTED.value, "JobId": job_id, "SubmittedAt": now.isoformat()}
-        ledger.merge_all(DocumentRecord, {member.key: submitted for member in members})
-        ledger.insert(
-            JobRecord(
-                key=job_id,
-                batch_id=batch.key,
-                state=JobState.ACTIVE,
-                status="NotStarted",
-                created_at=now,
-                next_poll_at=now,
-                document_count=len(members),
-            )
-        )
-    ledger.delete_all(_inbox_key(member) for member in members)
-    ledger.delete(batch)
-
-
-def release_claims(
-    services: Services,
-    batch: BatchRecord,
-    members: list[BatchMember],
-    *,
-    retry_after: float | None,
-    now: datetime,
-    count_attempt: bool = True,
-) -> None:
-    """Give claimed documents back to the inbox (after a backoff when the Translator pushed back)."""
-    ledger = services.ledger
-    entries = [entry for member in members if (entry := ledger.get(InboxEntry, member.key)) is not None]
-    _unclaim(services, batch, entries, retry_after=retry_after, now=now, count_attempt=count_attempt)
-    ledger.delete_all(members)
-    ledger.delete(batch)
-
-
-def release_batch(services: Services, batch: BatchRecord, members: list[BatchMember], *, now: datetime) -> int:
-    """Recovery's release of a batch that never became a job: every inbox entry it claimed goes back, found by its
-    claim, not by the member rows (a submitter killed between recording the batch and its members wrote none).
-    Returns how many documents went back."""
-    ledger = services.ledger
-    entries = ledger.claimed_by(batch.key)
-    _unclaim(services, batch, entries, retry_after=None, now=now, count_attempt=False)
-    ledger.delete_all(members)
-    ledger.delete(batch)
-    return len(entries)
-
-
-def _unclaim(
-    services: Services,
-    batch: BatchRecord,
-    entries: list[InboxEntry],
-    *,
-    retry_after: float | None,
-    now: datetime,
-    count_attempt: bool,
-) -> None:
-    for entry in entries:
-        if entry.claim_id != batch.key:
-            continue
-        attempts = entry.attempts + 1 if count_attempt else entry.attempts
-        entry.claim_id, entry.claim_expires, entry.attempts = None, None, attempts
-        entry.not_before = now + timedelta(seconds=backoff_seconds(attempts, retry_after)) if count_attempt else None
-        services.ledger.update(entry)
-
-
-def backoff_seconds(attempts: int, retry_after: float | None) -> float:
-    """Wait before a throttled batch is tried again: Retry-After when given, else exponential with jitter."""
-    exponential = min(MAX_BACKOFF_SECONDS, 5.0 * 2.0 ** min(max(0, attempts - 1), 20))
-    honoured = min(retry_after or 0.0, MAX_RETRY_AFTER_SECONDS)  # the client caps it too; never trust a caller
-    return max(honoured, random.uniform(exponential / 2, exponential))
-
-
 SOURCE_REPLACED = ErrorInfo(
     "SourceReplaced",
     "A newer version of the blob was uploaded before this one was submitted; the newer version is translated instead.",
@@ -569,7 +473,3 @@ def _source_problem(member: BatchMember, etag: str | None) -> ErrorInfo | None:
     if etag != member.source_etag:
         return SOURCE_REPLACED
     return None
-
-
-def _inbox_key(member: BatchMember) -> InboxEntry:
-    return InboxEntry(**member.version_fields())

@@ -135,6 +135,17 @@ def test_status_functions_report_a_document_and_its_job_without_sas(pipeline):
     assert missing.status_code == 404
 
 
+def test_the_status_of_a_rejected_document_names_the_message_it_was_announced_with(pipeline):
+    pipeline.drop("status/setup.exe", "MZ not a document")
+    [message] = pipeline.collect()
+
+    body = json.loads(pipeline.host.http_get("get_status", {"name": "status/setup.exe"}).get_body())
+
+    assert message["type"] == "TranslationAutopilot.DocumentRejected"
+    assert (body["state"], body["outcome"]) == ("Rejected", "Rejected")
+    assert body["messageId"] == message["id"]
+
+
 def test_messages_are_base64_on_the_queue_and_read_by_both_kinds_of_consumer(pipeline, caplog):
     assert message_encoding() == "base64"
     pipeline.drop("consumers.txt", "Who reads this?")

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+import shared.batches
 import shared.submitter
 from shared.errors import SubmissionUncertain
 from shared.outbox import CONFIRM_GRACE
@@ -71,7 +72,7 @@ def test_a_submitter_killed_after_the_post_leaves_a_job_the_poller_adopts(pipeli
         raise Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(shared.submitter, "record_submission", killed)
+        patch.setattr(shared.batches.Batches, "record", killed)
         with pytest.raises(Killed):
             pipeline.drop("killed.txt", "Crash right after the POST.")
     assert [batch.state for batch in pipeline.services.ledger.batches()] == [BatchState.POSTING]

@@ -326,6 +326,6 @@ def _deterministic() -> Iterator[None]:
     jitter = random.Random(11)
     with (
         mock.patch("shared.submitter.uuid.uuid4", side_effect=lambda: uuid.UUID(int=ids.getrandbits(128), version=4)),
-        mock.patch("shared.submitter.random.uniform", jitter.uniform),
+        mock.patch("shared.batches.random.uniform", jitter.uniform),
     ):
         yield

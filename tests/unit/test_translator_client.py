@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from shared.batches import backoff_seconds
 from shared.errors import (
     SubmissionUncertain,
     TranslatorAuthFailed,
@@ -17,7 +18,6 @@ from shared.errors import (
     TranslatorThrottled,
     TranslatorUnavailable,
 )
-from shared.submitter import backoff_seconds
 from shared.translator import MAX_RETRY_AFTER_SECONDS, RetryPolicy, TranslatorClient
 
 
