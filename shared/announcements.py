@@ -75,17 +75,15 @@ def finish_unsubmitted(
 def _outcome(announcement: Announcement) -> dict[str, object]:
     """A document's record once announced (for status queries and later versions of its name)."""
     rejected = announcement.outcome is Outcome.REJECTED and announcement.job_id is None
-    changes: dict[str, object] = {
-        "State": (DocumentState.REJECTED if rejected else DocumentState.COMPLETED).value,
-        "Outcome": announcement.outcome.value,
-        "CompletedAt": announcement.completed_at.isoformat(),
-        "MessageId": announcement.message_id,
-        "ErrorCode": announcement.error.code if announcement.error else None,
-        "ErrorMessage": announcement.error.message if announcement.error else None,
+    return {
+        "state": DocumentState.REJECTED if rejected else DocumentState.COMPLETED,
+        "outcome": announcement.outcome.value,
+        "completed_at": announcement.completed_at,
+        "message_id": announcement.message_id,
+        "error_code": announcement.error.code if announcement.error else None,
+        "error_message": announcement.error.message if announcement.error else None,
+        "targets": [target.to_wire() for target in announcement.targets] or None,
     }
-    if announcement.targets:
-        changes["Targets"] = announcement.to_json_targets()
-    return changes
 
 
 def source_info(services: Services, member: SourceVersion) -> SourceInfo:

@@ -85,7 +85,7 @@ class Batches:
         batch.state, batch.job_id = BatchState.SUBMITTED, job_id
         ledger.update(batch, guarded=False)  # from here on, recovery finishes this at its next tick
         if ledger.job(job_id) is None:
-            submitted = {"State": DocumentState.SUBMITTED.value, "JobId": job_id, "SubmittedAt": now.isoformat()}
+            submitted = {"state": DocumentState.SUBMITTED, "job_id": job_id, "submitted_at": now}
             ledger.merge_all(DocumentRecord, {member.key: submitted for member in members})
             ledger.insert(
                 JobRecord(

@@ -22,8 +22,11 @@ from shared.services import Services, current_services
 from shared.status import document_view, job_view
 from shared.storage import BlobPath
 from shared.submitter import Submitter
+from shared.translator import time_budget
 
 logger = logging.getLogger(__name__)
+
+RECORD_SECONDS = 30.0
 
 
 @dataclass
@@ -38,7 +41,8 @@ class Functions:
         """Blob trigger: record (or reject) the document, then submit everything waiting. Recording must succeed or
         the invocation fails (the host retries it). Once the document is recorded, a failed submission is the poller's
         to retry: failing the invocation would only retry it into the poison queue. Returns publish requests."""
-        rejection = receive(path, self.services, now=self.clock())
+        with time_budget(RECORD_SECONDS):  # the formats lookup may not hold up recording the document
+            rejection = receive(path, self.services, now=self.clock())
         messages = [rejection] if rejection else []
         try:
             messages += Submitter(self.services, clock=self.clock).run()

@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from shared.errors import EntityChanged, EntityExists, EntityMissing, EntityRefused, StoreError, TransactionFailed
 from shared.logfields import log_fields
@@ -20,6 +20,7 @@ from shared.records import (
     Lease,
     NamePointer,
     Record,
+    changed_properties,
     member_partition,
     split_long_strings,
 )
@@ -115,11 +116,12 @@ class Ledger:
         operations = [Operation(Op.DELETE, _address(partition, key)) for partition, key in pairs]
         self._in_transactions(operations, recoverable=(EntityMissing,))
 
-    def merge_all(self, cls: type[Record], changes: dict[str, dict[str, object]]) -> None:
-        """Merge properties into existing entities of one partition (key -> properties), 100 per transaction."""
+    def merge_all(self, cls: type[Record], changes: dict[str, dict[str, Any]]) -> None:
+        """Merge field values into existing records of one partition (key -> {field: value}; None leaves a field as
+        it is), 100 per transaction."""
         operations = [
-            Operation(Op.MERGE, split_long_strings({**_address(cls.PARTITION, key), **props}))
-            for key, props in changes.items()
+            Operation(Op.MERGE, split_long_strings({**_address(cls.PARTITION, key), **changed_properties(cls, values)}))
+            for key, values in changes.items()
         ]
         outcomes = self._in_transactions(operations, recoverable=(EntityMissing,))
         for operation, outcome in zip(operations, outcomes, strict=True):

@@ -101,9 +101,6 @@ class Announcement:
             },
         }
 
-    def to_json_targets(self) -> str:
-        return json.dumps([target.to_wire() for target in self.targets], ensure_ascii=False, separators=(",", ":"))
-
     def to_json(self) -> str:
         return json.dumps(self.to_cloud_event(), ensure_ascii=False, separators=(",", ":"))
 

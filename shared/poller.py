@@ -31,7 +31,7 @@ from shared.records import (
 from shared.services import Services
 from shared.storage import BlobPath
 from shared.submitter import Submitter
-from shared.translator import DocumentStatus, JobStatus
+from shared.translator import DocumentStatus, JobStatus, time_budget
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,11 @@ class Poller:
         """One timer run; safe to re-run, skip or run late. Returns the completion messages to request from the
         publisher: this run's, and those of earlier runs never confirmed. Each step runs on its own: one that fails is
         logged and the others still run (so a broken job or batch never stops polling or re-requesting the outbox);
-        the run fails only when every step failed."""
+        the run fails only when every step failed. Translator calls share the run's budget, retries included."""
+        with time_budget(self.budget_seconds):
+            return self._tick()
+
+    def _tick(self) -> list[str]:
         started = time.monotonic()
         deadline = started + self.budget_seconds
         failures: list[Exception] = []

@@ -9,7 +9,8 @@ from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
-from typing import Any, Self, get_type_hints
+from types import UnionType
+from typing import Any, Self, Union, get_args, get_origin, get_type_hints
 
 # A Table string property holds at most 64 KiB (32 K UTF-16 code units). Longer strings (a message or the targets of
 # a document with a long CJK name in ten languages) are kept in parts: `Message`, `Message_Part1`, ... Code points,
@@ -241,6 +242,14 @@ class NamePointer(Record):
     received_at: datetime
 
 
+def changed_properties(cls: type[Record], changes: dict[str, Any]) -> dict[str, Any]:
+    """Field values of `cls` (by field name) as the properties a merge writes; None leaves a property as it is."""
+    known = {item.name for item in fields(cls)}
+    if unknown := set(changes) - known:
+        raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+    return {_pascal(name): _to_wire(value) for name, value in changes.items()}
+
+
 def split_long_strings(properties: dict[str, Any]) -> dict[str, Any]:
     """Properties with every string longer than one Table property can hold kept in parts (see PROPERTY_CHARS)."""
     split: dict[str, Any] = {}
@@ -276,26 +285,31 @@ def _to_wire(value: Any) -> Any:
     if isinstance(value, tuple):
         return ",".join(value)
     if isinstance(value, list | dict):
-        return json.dumps(value, separators=(",", ":"))
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return value
 
 
 def _from_wire(raw: Any, hint: Any) -> Any:
-    text = str(hint)
     if raw is None:
         return None
-    if "datetime" in text:
+    kind = _kind(hint)
+    if kind is datetime:
         return datetime.fromisoformat(raw)
-    if "tuple" in text:
+    if kind is tuple:
         return tuple(item for item in raw.split(",") if item)
-    if "list" in text or "dict" in text:
+    if kind in (list, dict):
         return json.loads(raw)
-    for enum in (DocumentState, BatchState, JobState):
-        if enum.__name__ in text:
-            return enum(raw)
-    if text == "<class 'int'>":
-        return int(raw)
+    if kind is int or (isinstance(kind, type) and issubclass(kind, StrEnum)):
+        return kind(raw)
     return raw
+
+
+@cache
+def _kind(hint: Any) -> Any:
+    """The type a field holds: `X | None` is X; `list[...]` is list."""
+    if get_origin(hint) in (Union, UnionType):
+        (hint,) = (arg for arg in get_args(hint) if arg is not type(None))
+    return get_origin(hint) or hint
 
 
 @cache

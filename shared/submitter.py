@@ -40,6 +40,7 @@ from shared.records import (
 from shared.services import Services
 from shared.settings import LANGUAGE_ROUTES, SOURCE_LANGUAGE, TARGET_LANGUAGES, TRANSLATOR_KEY
 from shared.storage import BlobPath
+from shared.translator import time_budget
 from shared.validation import LANGUAGES_METADATA
 
 logger = logging.getLogger(__name__)
@@ -66,12 +67,16 @@ class Submitter:
         return Batches(self.services, self.clock)
 
     def run(self) -> list[str]:
-        """Submit everything claimable; returns the completion messages of documents that failed on the way."""
-        return self._submit_all() + self._end_superseded()
+        """Submit everything claimable within `budget_seconds` (Translator retries included); returns the completion
+        messages of documents that ended on the way."""
+        with time_budget(self.budget_seconds):
+            return self._submit_all() + self._end_superseded()
 
     def _submit_all(self) -> list[str]:
         ledger = self.services.ledger
         announcements: list[str] = []
+        if not any(entry.is_claimable(self.clock()) for entry in ledger.inbox()):
+            return announcements  # nothing to do: an idle tick or trigger costs one query, not the lease's four writes
         deadline = time.monotonic() + self.budget_seconds
         while time.monotonic() < deadline:
             if not self.services.submitting.acquire(blocking=False):

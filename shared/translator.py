@@ -9,6 +9,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +36,19 @@ MAX_IDS_PER_CALL = 100
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Cancelled", "ValidationFailed"})
 FORMATS_TTL_SECONDS = 3600.0
 MAX_RETRY_AFTER_SECONDS = 3600.0  # a longer (or absurd) Retry-After is taken as an hour
+MIN_READ_TIMEOUT = 1.0  # a request near the end of its run's budget still gets this long to answer
+_STEP_DEADLINE: ContextVar[float] = ContextVar("translator_step_deadline", default=float("inf"))
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Within this block, every Translator call, retries and waits included, ends within `seconds` from now (or
+    the enclosing block's deadline, whichever comes first): a run's budget bounds what its calls may take."""
+    token = _STEP_DEADLINE.set(min(_STEP_DEADLINE.get(), time.monotonic() + seconds))
+    try:
+        yield
+    finally:
+        _STEP_DEADLINE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -169,8 +184,16 @@ class TranslatorClient:
         self._send("DELETE", f"{self.base_url}/batches/{job_id}")
 
     def supported_extensions(self) -> frozenset[str]:
-        """File extensions (lower case, with the dot) the service translates; cached for an hour per instance."""
-        with self._formats_lock:  # one fetch at a time: concurrent first invocations wait for it, not repeat it
+        """File extensions (lower case, with the dot) the service translates; cached for an hour per instance. One
+        fetch at a time: others use the previous answer meanwhile, or wait for the fetch within their own budget."""
+        cached = self._formats
+        if cached is not None and time.monotonic() < cached[1]:
+            return cached[0]
+        if not self._formats_lock.acquire(timeout=_lock_wait(stale=cached is not None)):
+            if cached is not None:
+                return cached[0]
+            raise TranslatorUnavailable("the Translator's formats are being read by another invocation")
+        try:
             if self._formats is not None and time.monotonic() < self._formats[1]:
                 return self._formats[0]
             wire = self._send("GET", f"{self.base_url}/formats", params={"type": "document"}).json()
@@ -179,6 +202,8 @@ class TranslatorClient:
             )
             self._formats = (extensions, time.monotonic() + FORMATS_TTL_SECONDS)
             return extensions
+        finally:
+            self._formats_lock.release()
 
     # ---- transport ----------------------------------------------------------------------------------------------
 
@@ -203,12 +228,21 @@ class TranslatorClient:
         query = dict(params or {})
         if "api-version=" not in url:
             query["api-version"] = self.api_version
-        deadline = time.monotonic() + self.retry.budget_seconds
+        deadline = min(time.monotonic() + self.retry.budget_seconds, _STEP_DEADLINE.get())
         path = url.split("?", 1)[0].removeprefix(self.endpoint)
         for attempt in range(self.retry.attempts):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TranslatorUnavailable(f"not sent: the time budget of this run is spent ({method} {path})")
+            connect, read = self.timeout
             try:
                 response = self.session.request(
-                    method, url, params=query, json=json, headers=self._headers(), timeout=self.timeout
+                    method,
+                    url,
+                    params=query,
+                    json=json,
+                    headers=self._headers(),
+                    timeout=(min(connect, remaining), max(MIN_READ_TIMEOUT, min(read, remaining))),
                 )
             except requests.RequestException as exc:
                 error: TranslatorError = _transport_error(exc, idempotent=idempotent)
@@ -249,6 +283,15 @@ class TranslatorClient:
                 token = self.credential.get_token(TOKEN_SCOPE)
                 self._token = (token.token, token.expires_on)
             return self._token[0]
+
+
+def _lock_wait(*, stale: bool) -> float:
+    """How long to wait for another invocation's fetch: not at all with a stale answer to use, else within the run's
+    time budget (-1: no budget, wait; the fetch is bounded by its own retry budget)."""
+    if stale:
+        return 0.0
+    deadline = _STEP_DEADLINE.get()
+    return -1 if math.isinf(deadline) else max(0.0, deadline - time.monotonic())
 
 
 def _trace_id() -> str:

@@ -18,7 +18,7 @@ from shared.errors import (
     TranslatorThrottled,
     TranslatorUnavailable,
 )
-from shared.translator import MAX_RETRY_AFTER_SECONDS, RetryPolicy, TranslatorClient
+from shared.translator import MAX_RETRY_AFTER_SECONDS, RetryPolicy, TranslatorClient, time_budget
 
 
 def response(status: int, body: dict | None = None, headers: dict | None = None) -> requests.Response:
@@ -203,3 +203,29 @@ def test_batch_backoff_is_bounded_whatever_the_attempts_and_retry_after(attempts
     delay = backoff_seconds(attempts, retry_after)
     assert 0 < delay <= MAX_RETRY_AFTER_SECONDS
     assert datetime.now(UTC) + timedelta(seconds=delay)  # no OverflowError where the submitter uses it
+
+
+def test_a_run_budget_bounds_every_call_and_its_retries():
+    throttled = response(429, error_body("RequestRateTooHigh"), {"Retry-After": "5"})
+    translator, session, sleeps = client(throttled, throttled, ACCEPTED)
+    with time_budget(2.0), pytest.raises(TranslatorThrottled):  # a 5 s wait does not fit a 2 s budget
+        translator.get_job("abc")
+    assert (len(session.calls), sleeps) == (1, [])
+    _, _, kwargs = session.calls[0]
+    assert kwargs["timeout"][1] <= 2.0  # nor may the request itself outlast the run
+
+    with time_budget(60.0), time_budget(0.0), pytest.raises(TranslatorUnavailable, match="budget"):
+        translator.begin_batch({"inputs": []})  # the inner, shorter budget wins: the POST is never sent
+    assert len(session.calls) == 1
+
+
+def test_formats_being_read_elsewhere_never_hold_an_invocation_past_its_budget():
+    formats = response(200, {"value": [{"fileExtensions": [".txt"]}]})
+    translator, _, _ = client(formats)
+    assert translator.supported_extensions() == frozenset({".txt"})
+    translator._formats = (frozenset({".txt"}), 0.0)  # expired: the next call reads them again
+    with translator._formats_lock:  # another invocation is reading them now
+        assert translator.supported_extensions() == frozenset({".txt"})  # the stale answer, at once
+        translator._formats = None
+        with time_budget(0.05), pytest.raises(TranslatorUnavailable):
+            translator.supported_extensions()  # nothing to fall back on: waits out its own budget only
