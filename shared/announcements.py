@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared import outbox
+from shared.documents import mark_announced
 from shared.errors import MessagesNotRecorded
 from shared.logfields import log_fields
-from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
-from shared.records import DocumentRecord, DocumentState, SourceVersion
+from shared.messages import Announcement, Outcome, SourceInfo
+from shared.problems import Problem
+from shared.records import SourceVersion
 from shared.services import Services
 from shared.storage import BlobPath
 
@@ -39,12 +41,12 @@ def announce(
         )
         to_request, refused = exc.recorded, exc.failed
     done = [(doc, item) for doc, item in zip(documents, announcements, strict=True) if item.message_id not in refused]
-    services.ledger.merge_all(DocumentRecord, {doc.key: _outcome(item) for doc, item in done})
+    mark_announced(services.ledger, done)
     return Announced(to_request, [doc for doc, _ in done])
 
 
 def finish_unsubmitted(
-    services: Services, ended: list[tuple[SourceVersion, ErrorInfo]], outcome: Outcome, *, now: datetime
+    services: Services, ended: list[tuple[SourceVersion, Problem]], outcome: Outcome, *, now: datetime
 ) -> Announced:
     """Announce documents that end before any job (rejected at submission, or refused by the service). The caller
     removes only the announced ones from the inbox and their batch: the others come round again."""
@@ -70,20 +72,6 @@ def finish_unsubmitted(
             extra=log_fields("document.ended_unsubmitted", document=path, outcome=outcome.value, error_code=error.code),
         )
     return result
-
-
-def _outcome(announcement: Announcement) -> dict[str, object]:
-    """A document's record once announced (for status queries and later versions of its name)."""
-    rejected = announcement.outcome is Outcome.REJECTED and announcement.job_id is None
-    return {
-        "state": DocumentState.REJECTED if rejected else DocumentState.COMPLETED,
-        "outcome": announcement.outcome.value,
-        "completed_at": announcement.completed_at,
-        "message_id": announcement.message_id,
-        "error_code": announcement.error.code if announcement.error else None,
-        "error_message": announcement.error.message if announcement.error else None,
-        "targets": [target.to_wire() for target in announcement.targets] or None,
-    }
 
 
 def source_info(services: Services, member: SourceVersion) -> SourceInfo:

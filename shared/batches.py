@@ -10,14 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.documents import mark_submitted
 from shared.errors import TranslatorError
 from shared.logfields import log_fields
 from shared.records import (
     BatchMember,
     BatchRecord,
     BatchState,
-    DocumentRecord,
-    DocumentState,
     InboxEntry,
     JobRecord,
     JobState,
@@ -85,8 +84,7 @@ class Batches:
         batch.state, batch.job_id = BatchState.SUBMITTED, job_id
         ledger.update(batch, guarded=False)  # from here on, recovery finishes this at its next tick
         if ledger.job(job_id) is None:
-            submitted = {"state": DocumentState.SUBMITTED, "job_id": job_id, "submitted_at": now}
-            ledger.merge_all(DocumentRecord, {member.key: submitted for member in members})
+            mark_submitted(ledger, members, job_id, now=now)
             ledger.insert(
                 JobRecord(
                     key=job_id,

@@ -20,6 +20,11 @@ AutopilotError
 
 from __future__ import annotations
 
+import re
+
+_INPUT_INDEX = re.compile(r"inputs\[(\d+)\]")
+_TARGET_INDEX = re.compile(r"targets\[(\d+)\]")
+
 
 class AutopilotError(Exception):
     """Base of every error this app raises on purpose."""
@@ -96,6 +101,26 @@ class TranslatorError(AutopilotError):
         self.inner_code = inner_code
         self.target = target
         self.retry_after = retry_after
+
+    @property
+    def input_index(self) -> int | None:
+        """The request input the error is about, from its target (`inputs[2].targets[1].language`)."""
+        match = _INPUT_INDEX.search(self.target or "")
+        return int(match.group(1)) if match else None
+
+    @property
+    def target_index(self) -> int | None:
+        """The target of that input the error is about, if it names one."""
+        match = _TARGET_INDEX.search(self.target or "")
+        return int(match.group(1)) if match else None
+
+    @property
+    def about_source(self) -> bool:
+        return ".source" in (self.target or "")
+
+    @property
+    def about_language(self) -> bool:
+        return "language" in (self.target or "").lower() or "language" in self.reason.lower()
 
     @property
     def reason(self) -> str:

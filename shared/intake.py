@@ -10,14 +10,14 @@ from shared.announcements import announce
 from shared.blob_store import BlobInfo
 from shared.errors import TranslatorError
 from shared.logfields import log_fields
-from shared.messages import Announcement, ErrorInfo, Outcome, SourceInfo
+from shared.messages import Announcement, Outcome, SourceInfo
+from shared.problems import Problem, Reason
 from shared.records import DocumentRecord, DocumentState, InboxEntry, NamePointer, document_key, name_key
 from shared.services import Services
 from shared.storage import BlobPath
 from shared.validation import (
     SIGNATURE_BYTES,
     ZIP_BASED_EXTENSIONS,
-    Rejection,
     check_format,
     check_name,
     check_signature,
@@ -37,9 +37,9 @@ def receive(path: BlobPath, services: Services, *, now: datetime) -> str | None:
         logger.warning(
             "document %s: deleted before it could be recorded",
             path,
-            extra=log_fields("document.rejected", document=path, outcome="Rejected", error_code="SourceDeleted"),
+            extra=log_fields("document.rejected", document=path, outcome="Rejected", error_code=Reason.SOURCE_DELETED),
         )
-        rejection = Rejection("SourceDeleted", "The blob was deleted before it could be recorded.")
+        rejection = Problem(Reason.SOURCE_DELETED, "The blob was deleted before it could be recorded.")
         return _to_request(services, _rejected_announcement(services, path, "", 0, now, now, rejection), now)
     record = _new_record(path, properties, services, now)
     pointer = NamePointer(
@@ -85,7 +85,7 @@ def receive(path: BlobPath, services: Services, *, now: datetime) -> str | None:
 
 
 def _to_request(services: Services, announcement: Announcement, now: datetime) -> str | None:
-    """Rejections go through the outbox after the record: a redelivered event announces the recorded one again."""
+    """Problems go through the outbox after the record: a redelivered event announces the recorded one again."""
     return next(iter(outbox.record(services, [announcement], now=now)), None)
 
 
@@ -97,7 +97,7 @@ def _new_record(path: BlobPath, properties: BlobInfo, services: Services, now: d
         check_name(name)
         or check_size(properties.size)
         or check_format(name, _supported_extensions(services, name))
-        or (languages if isinstance(languages, Rejection) else None)
+        or (languages if isinstance(languages, Problem) else None)
         or _check_content(services, path)
     )
     record = DocumentRecord(
@@ -107,7 +107,7 @@ def _new_record(path: BlobPath, properties: BlobInfo, services: Services, now: d
         source_etag=properties.etag,
         bytes=properties.size,
         content_type=properties.content_type,
-        languages=() if isinstance(languages, Rejection) else languages,
+        languages=() if isinstance(languages, Problem) else languages,
         state=DocumentState.REJECTED if rejection else DocumentState.RECEIVED,
         received_at=now,
         source_language=settings.source_language,
@@ -135,7 +135,7 @@ def _supported_extensions(services: Services, name: str) -> frozenset[str] | Non
         return None
 
 
-def _check_content(services: Services, path: BlobPath) -> Rejection | None:
+def _check_content(services: Services, path: BlobPath) -> Problem | None:
     if extension_of(path.name) not in ZIP_BASED_EXTENSIONS:
         return None
     head = services.blobs.read_head(path, SIGNATURE_BYTES)
@@ -153,7 +153,7 @@ def _record_rejection(record: DocumentRecord, services: Services, now: datetime)
         record.error_message,
         extra=log_fields("document.rejected", document=path, outcome="Rejected", error_code=record.error_code),
     )
-    rejection = Rejection(record.error_code or "Rejected", record.error_message or "")
+    rejection = Problem(record.error_code or "Rejected", record.error_message or "")
     announcement = _rejected_announcement(
         services, path, record.source_etag, record.bytes, record.received_at, record.completed_at or now, rejection
     )
@@ -161,7 +161,7 @@ def _record_rejection(record: DocumentRecord, services: Services, now: datetime)
 
 
 def _rejected_announcement(
-    services: Services, path: BlobPath, etag: str, size: int, received: datetime, now: datetime, rejection: Rejection
+    services: Services, path: BlobPath, etag: str, size: int, received: datetime, now: datetime, rejection: Problem
 ) -> Announcement:
     source = SourceInfo(
         path.container, path.name, etag, services.blobs.url(path), size, services.settings.source_language
@@ -172,5 +172,5 @@ def _rejected_announcement(
         event_source=services.event_source,
         received_at=received,
         completed_at=now,
-        error=ErrorInfo(rejection.code, rejection.message),
+        error=Problem(rejection.code, rejection.message),
     )

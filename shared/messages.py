@@ -9,10 +9,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.problems import Problem
+
 SPEC_VERSION = "1.0"
 COMPLETED_TYPE = "TranslationAutopilot.DocumentCompleted"
 REJECTED_TYPE = "TranslationAutopilot.DocumentRejected"
-MAX_ERROR_MESSAGE = 1000
 # A message larger than this (UTF-8) is sent by reference: base64 makes 60,000 bytes, under a queue message's 64 KiB.
 # Long names in many languages get there (1,011 CJK characters in 10 languages make about 140 KB).
 INLINE_MESSAGE_BYTES = 45_000
@@ -24,15 +25,6 @@ class Outcome(StrEnum):
     FAILED = "Failed"
     CANCELLED = "Cancelled"
     REJECTED = "Rejected"
-
-
-@dataclass(frozen=True)
-class ErrorInfo:
-    code: str
-    message: str
-
-    def to_wire(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message[:MAX_ERROR_MESSAGE]}
 
 
 @dataclass(frozen=True)
@@ -53,7 +45,7 @@ class TargetResult:
     name: str
     url: str
     characters: int = 0
-    error: ErrorInfo | None = None
+    error: Problem | None = None
 
     def to_wire(self) -> dict[str, Any]:
         wire = asdict(self)
@@ -73,7 +65,7 @@ class Announcement:
     job_id: str | None = None
     submitted_at: datetime | None = None
     targets: tuple[TargetResult, ...] = ()
-    error: ErrorInfo | None = None
+    error: Problem | None = None
 
     @property
     def message_id(self) -> str:

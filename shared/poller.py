@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from shared import outbox
 from shared.announcements import announce, source_info
 from shared.batches import Batches
+from shared.documents import requeue
 from shared.errors import (
     JobNotFound,
     TranslatorError,
@@ -20,11 +21,10 @@ from shared.errors import (
     TranslatorUnavailable,
 )
 from shared.logfields import log_fields
-from shared.messages import Announcement, ErrorInfo, Outcome, TargetResult, outcome_of
+from shared.messages import Announcement, Outcome, TargetResult, outcome_of
+from shared.problems import Problem, Reason
 from shared.records import (
     BatchMember,
-    DocumentState,
-    InboxEntry,
     JobRecord,
     utc_now,
 )
@@ -35,7 +35,7 @@ from shared.translator import DocumentStatus, JobStatus, time_budget
 
 logger = logging.getLogger(__name__)
 
-TARGET_EXISTS = "TargetFileAlreadyExists"
+TARGET_EXISTS = Reason.TARGET_FILE_ALREADY_EXISTS
 _TARGET_EXISTS_MESSAGE = (
     "An output blob already exists at {TARGET_CONTAINER}/{language}/{name} and was not written by this app for an "
     "earlier version; the Translator never overwrites. Delete or move that blob, then upload the document again."
@@ -158,9 +158,11 @@ class Poller:
                 logger.error(
                     "job %s: the Translator no longer knows it",
                     job.key,
-                    extra=log_fields("job.lost", job_id=job.key, error_code="JobNotFound"),
+                    extra=log_fields("job.lost", job_id=job.key, error_code=Reason.JOB_NOT_FOUND),
                 )
-                return self._announce(job, None, ErrorInfo("JobNotFound", "The Translator no longer knows this job."))
+                return self._announce(
+                    job, None, Problem(Reason.JOB_NOT_FOUND, "The Translator no longer knows this job.")
+                )
         if status.is_terminal:
             return self._announce(job, status, None)
         if now - job.created_at > timedelta(hours=self.services.settings.max_job_hours):
@@ -170,7 +172,10 @@ class Poller:
                 status.status,
                 self.services.settings.max_job_hours,
                 extra=log_fields(
-                    "job.timed_out", job_id=job.key, error_code="JobTimedOut", duration_ms=_ms(now - job.created_at)
+                    "job.timed_out",
+                    job_id=job.key,
+                    error_code=Reason.JOB_TIMED_OUT,
+                    duration_ms=_ms(now - job.created_at),
                 ),
             )
             try:
@@ -183,7 +188,7 @@ class Poller:
                     extra=log_fields("job.cancel_failed", job_id=job.key, error_code=exc.reason),
                 )
             message = f"The job did not finish within MAX_JOB_HOURS ({self.services.settings.max_job_hours:g} h)."
-            return self._announce(job, status, ErrorInfo("JobTimedOut", message))
+            return self._announce(job, status, Problem(Reason.JOB_TIMED_OUT, message))
         if _finished(status.summary) > _finished(job.summary):
             return self._announce_finished(job, status)
         if (status.status, status.summary) != (job.status, job.summary):  # unchanged jobs cost no Table write
@@ -232,7 +237,7 @@ class Poller:
             )
         return announced.to_request
 
-    def _announce(self, job: JobRecord, status: JobStatus | None, job_error: ErrorInfo | None) -> list[str]:
+    def _announce(self, job: JobRecord, status: JobStatus | None, job_error: Problem | None) -> list[str]:
         """Build one announcement per source document not announced yet; claim the job's announcement (insert-once)
         before returning them."""
         all_members = self.services.ledger.members(job.batch_id)
@@ -245,18 +250,18 @@ class Poller:
             except JobNotFound:
                 documents = []
         if job_error is None and status is not None and status.error is not None:
-            job_error = ErrorInfo(status.error.code, status.error.message)
+            job_error = Problem(status.error.code, status.error.message)
         now = self.clock()
         unblocked: list[BatchMember] = []
         if status is not None and status.error is not None and status.error.code == TARGET_EXISTS:
             members, unblocked = self._split_by_existing_targets(members)
-            job_error = ErrorInfo(TARGET_EXISTS, _TARGET_EXISTS_MESSAGE)
+            job_error = Problem(TARGET_EXISTS, _TARGET_EXISTS_MESSAGE)
         by_source = _documents_by_source(documents, self.services.blobs.path_of)
         announcements = [self._announcement(job, member, by_source, job_error, now) for member in members]
         job.completed_at = now
         if status is not None:
             job.status, job.summary = status.status, status.summary
-        self._requeue(job, unblocked)  # idempotent, so before the claim: a failure here leaves the job to retry
+        requeue(self.services.ledger, unblocked, job.key)  # idempotent, so before the claim: a failure here retries
         announced = announce(self.services, members, announcements, now=now)  # before the job counts as announced
         if len(announced.documents) < len(members):
             self._announce_later(job, all_members, announced.documents)
@@ -295,7 +300,7 @@ class Poller:
         job: JobRecord,
         member: BatchMember,
         by_source: dict[tuple[str, str], dict[str, DocumentStatus]],
-        job_error: ErrorInfo | None,
+        job_error: Problem | None,
         now: datetime,
     ) -> Announcement:
         settings = self.services.settings
@@ -346,25 +351,6 @@ class Poller:
             [member for member, flag in zip(members, flags, strict=True) if not flag],
         )
 
-    def _requeue(self, job: JobRecord, members: list[BatchMember]) -> None:
-        """Documents a failed job never translated through no fault of their own go back to the inbox. Only those
-        still recorded as in this job: so a re-run, or a racing run, never queues a document twice."""
-        ledger = self.services.ledger
-        for member in members:
-            document = ledger.document(member.key)
-            if document is None or document.state is not DocumentState.SUBMITTED or document.job_id != job.key:
-                continue
-            logger.warning(
-                "document %s: not blocked by an existing output; submitting it again",
-                member.name,
-                extra=log_fields(
-                    "document.resubmitted", document=BlobPath(member.container, member.name), job_id=job.key
-                ),
-            )
-            ledger.insert(InboxEntry(**member.version_fields()))
-            document.state = DocumentState.RECEIVED
-            ledger.update(document)
-
 
 def _ms(elapsed: timedelta) -> float:
     return elapsed.total_seconds() * 1000
@@ -393,14 +379,14 @@ def _documents_by_source(
     return grouped
 
 
-def _target_status(document: DocumentStatus | None, job_error: ErrorInfo | None) -> tuple[str, ErrorInfo | None, int]:
+def _target_status(document: DocumentStatus | None, job_error: Problem | None) -> tuple[str, Problem | None, int]:
     """A target's final status: the service's when it finished, else Failed with the job's error."""
     if document is not None and document.status in FINISHED_DOCUMENT_STATUSES:
         if document.status == "Cancelled" and job_error is not None:
             return "Failed", job_error, document.characters  # cancelled by us on timeout
-        error = ErrorInfo(document.error.code, document.error.message) if document.error else None
+        error = Problem(document.error.code, document.error.message) if document.error else None
         if document.status == "Succeeded":
             error = None
         return document.status, error, document.characters
-    fallback = job_error or ErrorInfo("DocumentNotTranslated", "The job ended without a result for this document.")
+    fallback = job_error or Problem(Reason.DOCUMENT_NOT_TRANSLATED, "The job ended without a result for this document.")
     return "Failed", fallback, document.characters if document else 0

@@ -8,16 +8,15 @@ submitter whose lease ran out never claims a document another submitter took.
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from shared.announcements import finish_unsubmitted
+from shared.batch_request import BatchRequest
 from shared.batches import Batches, inbox_key
 from shared.errors import (
     SettingError,
@@ -28,7 +27,8 @@ from shared.errors import (
     TranslatorUnavailable,
 )
 from shared.logfields import log_fields
-from shared.messages import ErrorInfo, Outcome
+from shared.messages import Outcome
+from shared.problems import Problem, Reason
 from shared.records import (
     BatchMember,
     BatchRecord,
@@ -46,12 +46,7 @@ from shared.validation import LANGUAGES_METADATA
 logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
-MAX_BACKOFF_SECONDS = 900.0
 MAX_VERSION_HOPS = 5
-_INPUT_INDEX = re.compile(r"inputs\[(\d+)\]")
-_TARGET_INDEX = re.compile(r"targets\[(\d+)\]")
-GLOSSARY_EXTENSIONS = ("tsv", "csv")  # in order of preference
-GLOSSARY_PAGE = 50
 
 
 @dataclass
@@ -281,13 +276,13 @@ class Submitter:
         """The service refused the request: fail the one input it names (others go back to the inbox), or all. A
         language it refuses fails every document of the batch that asks for it at once: it comes from a setting (or
         the same metadata), so re-posting the others one refusal at a time would cost one POST per document."""
-        match = _INPUT_INDEX.search(exc.target or "")
-        error = ErrorInfo(exc.reason, exc.message)
+        index = exc.input_index
+        error = Problem(exc.reason, exc.message)
         refused_language = _refused_language(members, exc)
         if refused_language is not None:
             failed, error = self._fail_language(batch, members, exc, refused_language)
-        elif match and int(match.group(1)) < len(members):
-            culprit = members[int(match.group(1))]
+        elif index is not None and index < len(members):
+            culprit = members[index]
             others = [member for member in members if member is not culprit]
             logger.warning(
                 "batch %s: the service refused %s (%s); resubmitting the others",
@@ -323,7 +318,7 @@ class Submitter:
 
     def _fail_language(
         self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError, refused: _RefusedLanguage
-    ) -> tuple[list[BatchMember], ErrorInfo]:
+    ) -> tuple[list[BatchMember], Problem]:
         """The members that ask for the refused language fail together; the others go back to the inbox."""
         failed = [member for member in members if refused.asked_by(member)]
         others = [member for member in members if not refused.asked_by(member)]
@@ -348,7 +343,7 @@ class Submitter:
             f"The Translator refused the {'source' if refused.is_source else 'target'} language '{refused.code}' "
             f"({exc.message}). It comes from {origin}: correct it, then upload the document again."
         )
-        return failed, ErrorInfo(exc.reason, message)
+        return failed, Problem(exc.reason, message)
 
     def _language_origin(self, refused: _RefusedLanguage, failed: list[BatchMember]) -> str:
         settings = self.services.settings
@@ -377,19 +372,14 @@ class _RefusedLanguage:
 def _refused_language(members: list[BatchMember], exc: TranslatorError) -> _RefusedLanguage | None:
     """The language a refusal is about: named by its target (`inputs[2].targets[1].language`,
     `inputs[0].source.language`), or by a code error whose message quotes one of the input's languages."""
-    where = exc.target or ""
-    match = _INPUT_INDEX.search(where)
-    if match is None or int(match.group(1)) >= len(members):
+    index, target = exc.input_index, exc.target_index
+    if index is None or index >= len(members) or not exc.about_language:
         return None
-    culprit = members[int(match.group(1))]
-    target = _TARGET_INDEX.search(where)
-    is_language_error = "language" in where.lower() or "language" in exc.reason.lower()
-    if not is_language_error:
-        return None
-    if ".source" in where and culprit.source_language:
+    culprit = members[index]
+    if exc.about_source and culprit.source_language:
         return _RefusedLanguage(culprit.source_language, is_source=True)
-    if target is not None and int(target.group(1)) < len(culprit.languages):
-        return _RefusedLanguage(culprit.languages[int(target.group(1))], is_source=False)
+    if target is not None and target < len(culprit.languages):
+        return _RefusedLanguage(culprit.languages[target], is_source=False)
     quoted = [code for code in culprit.languages if f"'{code.lower()}'" in exc.message.lower()]
     return _RefusedLanguage(quoted[0], is_source=False) if len(quoted) == 1 else None
 
@@ -400,81 +390,15 @@ class _BatchOutcome:
     stop: bool = False
 
 
-@dataclass
-class BatchRequest:
-    """The POST /document/batches body for a set of documents: one File input each, one target per language."""
-
-    services: Services
-    _glossaries: dict[str, str | None] = field(default_factory=dict)  # name stem -> glossary blob name, if any
-
-    def build(self, members: list[BatchMember]) -> dict[str, Any]:
-        return {"inputs": [self._input(member) for member in members]}
-
-    def _input(self, member: BatchMember) -> dict[str, Any]:
-        settings, urls = self.services.settings, self.services.urls
-        source: dict[str, Any] = {"sourceUrl": urls.source_url(BlobPath(member.container, member.name))}
-        if member.source_language:
-            source["language"] = member.source_language
-        targets = []
-        for language in member.languages:
-            target: dict[str, Any] = {
-                "targetUrl": urls.target_url(BlobPath(settings.target_container, f"{language}/{member.name}")),
-                "language": language,
-            }
-            glossary = self._glossary_for(member.source_language, language)
-            if glossary:
-                target["glossaries"] = [glossary]
-            targets.append(target)
-        return {"source": source, "targets": targets, "storageType": "File"}
-
-    def _glossary_for(self, source_language: str | None, language: str) -> dict[str, str] | None:
-        """`{source}-{target}.tsv|csv`, else `{target}.tsv|csv`, at the root of GLOSSARY_CONTAINER."""
-        container = self.services.settings.glossary_container
-        if container is None:
-            return None
-        stems = ([f"{source_language}-{language}"] if source_language else []) + [language]
-        for stem in stems:
-            name = self._glossary_named(container, stem)
-            if name is not None:
-                url = self.services.urls.glossary_url(BlobPath(container, name))
-                return {"glossaryUrl": url, "format": name.rsplit(".", 1)[1].upper()}
-        return None
-
-    def _glossary_named(self, container: str, stem: str) -> str | None:
-        """The glossary `{stem}.tsv` (preferred) or `{stem}.csv`, the codes spelled as the Translator spells them or in
-        lower case, the extension in any case. Lists only names that start with the stem: one small listing per
-        spelling and batch, however many other blobs the container holds."""
-        if stem in self._glossaries:
-            return self._glossaries[stem]
-        wanted = {f"{stem}.{extension}".lower(): extension for extension in GLOSSARY_EXTENSIONS}
-        found: dict[str, str] = {}
-        for spelling in dict.fromkeys((stem, stem.lower())):
-            names = self.services.blobs.names_starting_with(container, f"{spelling}.", page=GLOSSARY_PAGE)
-            if names is None:
-                logger.warning(
-                    "glossary container '%s' does not exist; no glossaries are attached",
-                    container,
-                    extra=log_fields("glossary.container_missing"),
-                )
-                break
-            for name in names:
-                extension = wanted.get(name.lower())
-                if extension is not None:
-                    found.setdefault(extension, name)
-        name = next((found[extension] for extension in GLOSSARY_EXTENSIONS if extension in found), None)
-        self._glossaries[stem] = name
-        return name
-
-
-SOURCE_REPLACED = ErrorInfo(
-    "SourceReplaced",
+SOURCE_REPLACED = Problem(
+    Reason.SOURCE_REPLACED,
     "A newer version of the blob was uploaded before this one was submitted; the newer version is translated instead.",
 )
 
 
-def _source_problem(member: BatchMember, etag: str | None) -> ErrorInfo | None:
+def _source_problem(member: BatchMember, etag: str | None) -> Problem | None:
     if etag is None:
-        return ErrorInfo("SourceDeleted", "The blob was deleted before it could be submitted for translation.")
+        return Problem(Reason.SOURCE_DELETED, "The blob was deleted before it could be submitted for translation.")
     if etag != member.source_etag:
         return SOURCE_REPLACED
     return None

@@ -8,7 +8,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -28,6 +28,7 @@ from shared.errors import (
     TranslatorUnavailable,
 )
 from shared.logfields import log_fields
+from shared.problems import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -52,18 +53,43 @@ def time_budget(seconds: float) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class ServiceError:
-    code: str
-    message: str
+class Glossary:
+    url: str
+    format: str  # "TSV" or "CSV"
 
-    @classmethod
-    def from_wire(cls, wire: Mapping[str, Any] | None) -> ServiceError | None:
-        if not wire:
-            return None
-        inner = wire.get("innerError") or wire.get("innererror") or {}
-        return cls(
-            inner.get("code") or wire.get("code") or "Unknown", inner.get("message") or wire.get("message") or ""
-        )
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    language: str
+    glossary: Glossary | None = None
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    """One source document of a batch request (`storageType: File`) and the outputs wanted from it."""
+
+    source_url: str
+    targets: tuple[Target, ...]
+    source_language: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        source: dict[str, Any] = {"sourceUrl": self.source_url}
+        if self.source_language:
+            source["language"] = self.source_language
+        return {"source": source, "targets": [_target_wire(target) for target in self.targets], "storageType": "File"}
+
+
+def batch_body(inputs: Sequence[DocumentInput]) -> dict[str, Any]:
+    """The POST /document/batches body."""
+    return {"inputs": [item.to_wire() for item in inputs]}
+
+
+def _target_wire(target: Target) -> dict[str, Any]:
+    wire: dict[str, Any] = {"targetUrl": target.url, "language": target.language}
+    if target.glossary is not None:
+        wire["glossaries"] = [{"glossaryUrl": target.glossary.url, "format": target.glossary.format}]
+    return wire
 
 
 @dataclass(frozen=True)
@@ -72,7 +98,7 @@ class JobStatus:
     status: str
     created: datetime
     summary: dict[str, int]
-    error: ServiceError | None = None
+    error: Problem | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -85,7 +111,7 @@ class JobStatus:
             status=wire["status"],
             created=_parse_time(wire.get("createdDateTimeUtc")),
             summary={key: int(value) for key, value in (wire.get("summary") or {}).items()},
-            error=ServiceError.from_wire(wire.get("error")),
+            error=Problem.from_service(wire.get("error")),
         )
 
 
@@ -97,7 +123,7 @@ class DocumentStatus:
     source_url: str
     target_url: str | None
     characters: int
-    error: ServiceError | None = None
+    error: Problem | None = None
 
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> DocumentStatus:
@@ -108,7 +134,7 @@ class DocumentStatus:
             source_url=wire.get("sourcePath") or "",
             target_url=wire.get("path"),
             characters=int(wire.get("characterCharged") or 0),
-            error=ServiceError.from_wire(wire.get("error")),
+            error=Problem.from_service(wire.get("error")),
         )
 
 
@@ -149,9 +175,9 @@ class TranslatorClient:
 
     # ---- operations ---------------------------------------------------------------------------------------------
 
-    def begin_batch(self, body: Mapping[str, Any]) -> str:
+    def begin_batch(self, inputs: Sequence[DocumentInput]) -> str:
         """POST a batch; returns the job id from `Operation-Location`. SubmissionUncertain: a job may exist."""
-        response = self._send("POST", f"{self.base_url}/batches", json=body, idempotent=False)
+        response = self._send("POST", f"{self.base_url}/batches", json=batch_body(inputs), idempotent=False)
         location = response.headers.get("Operation-Location") or response.headers.get("Location") or ""
         job_id = location.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         if not job_id:

@@ -15,7 +15,7 @@ import pytest
 from shared.errors import JobNotFound, TranslatorError
 from shared.memory_blobs import MemoryBlobStore
 from shared.storage import BlobPath
-from shared.translator import JobStatus, TranslatorClient
+from shared.translator import DocumentInput, JobStatus, Target, TranslatorClient
 from tests.support.emulator import RunningEmulator
 from tests.support.fake_translator import FakeTranslator
 from tests.support.storage import TestStorage
@@ -32,23 +32,14 @@ class Side:
     target_url: Callable[[BlobPath], str]
     path_of: Callable[[str], BlobPath | None]
 
-    def body(self, names: list[str], languages: tuple[str, ...]) -> dict:
-        return {
-            "inputs": [
-                {
-                    "source": {"sourceUrl": self.source_url(BlobPath(self.source, name))},
-                    "targets": [
-                        {
-                            "targetUrl": self.target_url(BlobPath(self.target, f"{language}/{name}")),
-                            "language": language,
-                        }
-                        for language in languages
-                    ],
-                    "storageType": "File",
-                }
-                for name in names
-            ]
-        }
+    def body(self, names: list[str], languages: tuple[str, ...]) -> list[DocumentInput]:
+        return [
+            DocumentInput(
+                self.source_url(BlobPath(self.source, name)),
+                tuple(Target(self.target_url(BlobPath(self.target, f"{lang}/{name}")), lang) for lang in languages),
+            )
+            for name in names
+        ]
 
     def wait(self, job_id: str) -> JobStatus:
         deadline = time.monotonic() + 60

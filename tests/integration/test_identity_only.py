@@ -16,6 +16,7 @@ from azure.storage.blob import BlobClient, BlobServiceClient
 import shared.services
 from shared import handlers
 from shared.services import current_services
+from shared.translator import batch_body
 from tests.support.emulator import serve_emulator
 from tests.support.identity import TestTokenCredential, oauth_azurite
 
@@ -56,7 +57,9 @@ def test_the_pipeline_completes_with_user_delegation_sas_and_bearer_tokens_only(
     services = current_services()
     bodies: list[dict] = []
     post = services.translator.begin_batch
-    monkeypatch.setattr(services.translator, "begin_batch", lambda body: bodies.append(body) or post(body))
+    monkeypatch.setattr(
+        services.translator, "begin_batch", lambda inputs: bodies.append(batch_body(inputs)) or post(inputs)
+    )
 
     for name in names:
         handlers.handle_upload(BlobClient(blobs.url, values["SOURCE_CONTAINER"], name, credential=credential))

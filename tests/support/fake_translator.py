@@ -10,14 +10,15 @@ tests/integration/test_fake_translator.py holds it and the emulator (through the
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from shared.errors import JobNotFound, SubmissionUncertain, TranslatorError, TranslatorThrottled
 from shared.memory_blobs import MemoryBlobStore
-from shared.translator import DocumentStatus, JobStatus, ServiceError
+from shared.problems import Problem
+from shared.translator import DocumentInput, DocumentStatus, JobStatus
 
 EXTENSIONS = frozenset({".txt", ".html", ".htm", ".md", ".docx", ".xlsx", ".pptx", ".pdf", ".tsv", ".csv"})
 
@@ -31,7 +32,7 @@ class _Document:
     source_etag: str | None  # the source's version when the job was created (what the explorer counts jobs of)
     status: str = "NotStarted"
     characters: int = 0
-    error: ServiceError | None = None
+    error: Problem | None = None
 
 
 @dataclass
@@ -40,7 +41,7 @@ class _Job:
     created: datetime
     documents: list[_Document]
     status: str = "NotStarted"
-    error: ServiceError | None = None
+    error: Problem | None = None
     reads: int = 0
 
     def summary(self) -> dict[str, int]:
@@ -63,7 +64,7 @@ class FakeTranslator:
     posts: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
-    def begin_batch(self, body: Mapping[str, Any]) -> str:
+    def begin_batch(self, inputs: Sequence[DocumentInput]) -> str:
         self.posts += 1
         if self.throttle_posts:
             self.throttle_posts -= 1
@@ -71,9 +72,9 @@ class FakeTranslator:
         if self.uncertain_posts:
             created = self.uncertain_posts.pop(0)
             if created:
-                self._create(body)
+                self._create(inputs)
             raise SubmissionUncertain("the response never arrived (read timeout)")
-        return self._create(body)
+        return self._create(inputs)
 
     def get_job(self, job_id: str) -> JobStatus:
         job = self.jobs.get(job_id)
@@ -134,16 +135,12 @@ class FakeTranslator:
                 found.setdefault((path.name if path else document.source_url, document.source_etag), set()).add(job.id)
         return found
 
-    def _create(self, body: Mapping[str, Any]) -> str:
+    def _create(self, inputs: Sequence[DocumentInput]) -> str:
         job_id = f"{next(self._ids):08x}-0000-0000-0000-000000000000"
-        pairs = [(item, target) for item in body["inputs"] for target in item["targets"]]
+        pairs = [(item, target) for item in inputs for target in item.targets]
         documents = [
             _Document(
-                f"{job_id[:8]}-{index:04}",
-                item["source"]["sourceUrl"],
-                target["targetUrl"],
-                target["language"],
-                self._version(item["source"]["sourceUrl"]),
+                f"{job_id[:8]}-{index:04}", item.source_url, target.url, target.language, self._version(item.source_url)
             )
             for index, (item, target) in enumerate(pairs)
         ]
@@ -157,7 +154,7 @@ class FakeTranslator:
             existing = [doc for doc in job.documents if self.blobs.exists(self.blobs.path_of(doc.target_url))]
             if existing:
                 message = f"Target document '{existing[0].target_url.split('?')[0]}' already exists."
-                job.status, job.error = "ValidationFailed", ServiceError("TargetFileAlreadyExists", message)
+                job.status, job.error = "ValidationFailed", Problem("TargetFileAlreadyExists", message)
                 for document in job.documents:
                     document.status = "Failed"
                 return
@@ -169,7 +166,7 @@ class FakeTranslator:
             source = self.blobs.download(self.blobs.path_of(document.source_url))
             if source is None:
                 document.status = "Failed"
-                document.error = ServiceError("SourceDocumentNotFound", "The source document was not found.")
+                document.error = Problem("SourceDocumentNotFound", "The source document was not found.")
                 continue
             translated = f"[{document.language}] ".encode() + source
             self.blobs.upload(self.blobs.path_of(document.target_url), translated)

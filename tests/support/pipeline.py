@@ -20,6 +20,7 @@ from shared.outbox import publish_requests
 from shared.poller import Poller
 from shared.records import utc_now
 from shared.services import Services, current_services
+from shared.translator import batch_body
 from tests.support.emulator import RunningEmulator, serve_emulator
 from tests.support.functions_host import FunctionsHost
 from tests.support.storage import TestStorage
@@ -135,9 +136,9 @@ class Pipeline:
         translator = self.services.translator
         post = translator.begin_batch
 
-        def recording(body):
-            bodies.append(body)
-            return post(body)
+        def recording(inputs):
+            bodies.append(batch_body(inputs))
+            return post(inputs)
 
         monkeypatch.setattr(translator, "begin_batch", recording)
         return bodies

@@ -15,6 +15,7 @@ import pytest
 from shared.settings import Settings, StorageAccess, StorageConnection
 from shared.state_store import Op, Operation, Query
 from shared.storage import BlobPath
+from shared.translator import DocumentInput, Target
 from tests.support.explorer import SOURCE, TARGET, Host, RunResult, World, explore, run
 
 SETTINGS = Settings(
@@ -164,9 +165,7 @@ def test_the_explorer_sees_a_lost_document():
         world.upload("twice.txt", "Posted twice.")
         host.event("twice.txt")
         path = world.blobs.url(BlobPath(SOURCE, "twice.txt"))
-        world.translator.begin_batch(
-            {"inputs": [{"source": {"sourceUrl": path}, "targets": [{"targetUrl": path + ".fr", "language": "fr"}]}]}
-        )
+        world.translator.begin_batch([DocumentInput(path, (Target(path + ".fr", "fr"),))])
 
     assert any("never announced" in problem for problem in run(forgets_the_job, settings=SETTINGS).problems)
     assert any("in 2 Translator jobs" in problem for problem in run(posts_twice, settings=SETTINGS).problems)

@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from shared.messages import INLINE_MESSAGE_BYTES, Announcement, ErrorInfo, Outcome, SourceInfo, TargetResult, outcome_of
+from shared.messages import INLINE_MESSAGE_BYTES, Announcement, Outcome, SourceInfo, TargetResult, outcome_of
+from shared.problems import Problem
 from tests.support.messages import assert_valid_message
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ def test_completed_and_rejected_messages_match_the_schema():
         event_source="https://acct.blob.core.windows.net/inbox",
         received_at=NOW,
         completed_at=NOW,
-        error=ErrorInfo("EmptyDocument", "empty"),
+        error=Problem("EmptyDocument", "empty"),
     )
     event = rejected.to_cloud_event()
     assert_valid_message(event)
@@ -66,13 +67,13 @@ def test_completed_and_rejected_messages_match_the_schema():
 
 
 def test_the_schema_refuses_a_succeeded_message_with_an_error():
-    event = completed(error=ErrorInfo("X", "y")).to_cloud_event()
+    event = completed(error=Problem("X", "y")).to_cloud_event()
     with pytest.raises(AssertionError):
         assert_valid_message(event)
 
 
 def test_long_error_messages_are_cut_to_1000_characters():
-    event = completed(outcome=Outcome.FAILED, error=ErrorInfo("X", "y" * 5000)).to_cloud_event()
+    event = completed(outcome=Outcome.FAILED, error=Problem("X", "y" * 5000)).to_cloud_event()
     assert len(event["data"]["error"]["message"]) == 1000
 
 

@@ -68,7 +68,7 @@ ACCEPTED = response(202, headers={"Operation-Location": "https://x/translator/do
 
 def test_post_returns_the_job_id_and_sends_key_region_and_api_version():
     translator, session, _ = client(ACCEPTED)
-    assert translator.begin_batch({"inputs": []}) == "abc-123"
+    assert translator.begin_batch([]) == "abc-123"
     method, url, kwargs = session.calls[0]
     assert (method, url) == ("POST", "https://contoso.cognitiveservices.azure.com/translator/document/batches")
     assert kwargs["params"]["api-version"] == "2024-05-01"
@@ -79,7 +79,7 @@ def test_post_returns_the_job_id_and_sends_key_region_and_api_version():
 def test_429_is_retried_honouring_retry_after():
     throttled = response(429, error_body("RequestRateTooHigh", "RateTooHigh"), {"Retry-After": "3"})
     translator, _, sleeps = client(throttled, ACCEPTED)
-    assert translator.begin_batch({}) == "abc-123"
+    assert translator.begin_batch([]) == "abc-123"
     assert sleeps == [3.0]
 
 
@@ -100,16 +100,16 @@ def test_429_without_retry_after_backs_off_exponentially_and_finally_raises_with
 def test_a_500_on_post_is_uncertain_and_not_retried():
     translator, session, _ = client(response(500, error_body("InternalServerError")), ACCEPTED)
     with pytest.raises(SubmissionUncertain):
-        translator.begin_batch({})
+        translator.begin_batch([])
     assert len(session.calls) == 1
 
 
 def test_a_read_timeout_on_post_is_uncertain_but_a_refused_connection_is_retried():
     translator, _, _ = client(requests.ReadTimeout("read timed out"))
     with pytest.raises(SubmissionUncertain):
-        translator.begin_batch({})
+        translator.begin_batch([])
     translator, _, _ = client(requests.ConnectTimeout("connect timed out"), ACCEPTED)
-    assert translator.begin_batch({}) == "abc-123"
+    assert translator.begin_batch([]) == "abc-123"
 
 
 def test_a_500_on_get_is_retried():
@@ -134,7 +134,7 @@ def test_400_keeps_the_inner_code_and_target_and_is_not_retried():
     body = error_body("InvalidRequest", "InvalidTargetLanguage", target="inputs[3].targets[0].language")
     translator, session, _ = client(response(400, body))
     with pytest.raises(TranslatorError) as caught:
-        translator.begin_batch({})
+        translator.begin_batch([])
     assert caught.value.inner_code == "InvalidTargetLanguage"
     assert caught.value.target == "inputs[3].targets[0].language"
     assert len(session.calls) == 1
@@ -193,7 +193,7 @@ def test_a_huge_retry_after_is_not_slept_through_it_ends_the_call():
     throttled = response(429, error_body("RequestRateTooHigh"), {"Retry-After": "1e300"})
     translator, session, sleeps = client(throttled, ACCEPTED)
     with pytest.raises(TranslatorThrottled):
-        translator.begin_batch({})
+        translator.begin_batch([])
     assert (sleeps, len(session.calls)) == ([], 1)
 
 
@@ -215,7 +215,7 @@ def test_a_run_budget_bounds_every_call_and_its_retries():
     assert kwargs["timeout"][1] <= 2.0  # nor may the request itself outlast the run
 
     with time_budget(60.0), time_budget(0.0), pytest.raises(TranslatorUnavailable, match="budget"):
-        translator.begin_batch({"inputs": []})  # the inner, shorter budget wins: the POST is never sent
+        translator.begin_batch([])  # the inner, shorter budget wins: the POST is never sent
     assert len(session.calls) == 1
 
 
