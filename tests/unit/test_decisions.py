@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.errors import TranslatorAuthFailed, TranslatorUnavailable
+from shared.errors import TranslatorAuthFailed, TranslatorError, TranslatorUnavailable
 from shared.ledger import Ledger
 from shared.records import DocumentRecord, DocumentState, OutboxEntry
 from tests.support.explorer import CrashPlan, Host, World
@@ -148,3 +148,57 @@ def test_translator_trouble_never_stops_the_outbox_being_requested_again():
     host.publish()
     assert [message["id"] for message in world.completion_queue] == ["stuck"]
     assert {document.state for document in ledger.partition(DocumentRecord)} == {DocumentState.COMPLETED}
+
+
+def test_a_refused_input_fails_that_document_only_and_the_others_go_out_at_once():
+    world, host, _ = world_and_host()
+    post = world.translator.begin_batch
+    refused: list[str] = []
+
+    def refuses_the_second(inputs):
+        if len(inputs) == 3:
+            refused.append(world.blobs.path_of(inputs[1].source_url).name)
+            raise TranslatorError("The source is invalid.", status=400, code="InvalidRequest", target="inputs[1]")
+        return post(inputs)
+
+    world.translator.begin_batch = refuses_the_second
+    names = ["a.txt", "b.txt", "c.txt"]
+    for name in names:
+        world.upload(name, f"{name}.")
+    host.deliver_together(names)
+    host.tick()
+    host.recover()
+
+    assert announced(world) == {name: "Failed" if name in refused else "Succeeded" for name in names}
+    assert [len(job.documents) for job in world.translator.jobs.values()] == [4]  # the other two, in one job
+
+
+def test_a_refused_language_fails_every_document_asking_for_it_in_one_post():
+    world, host, ledger = world_and_host(target_languages=("fr", "xx"))
+    posts: list[int] = []
+    post = world.translator.begin_batch
+
+    def refuses_xx(inputs):
+        posts.append(len(inputs))
+        if any(target.language == "xx" for item in inputs for target in item.targets):
+            raise TranslatorError(
+                "The target language is not valid.",
+                status=400,
+                code="InvalidRequest",
+                inner_code="InvalidTargetLanguage",
+                target="inputs[0].targets[1].language",
+            )
+        return post(inputs)
+
+    world.translator.begin_batch = refuses_xx
+    names = [f"doc-{index}.txt" for index in range(5)]
+    for name in names:
+        world.upload(name, f"{name}.")
+    host.deliver_together(names)
+    host.tick()
+    host.publish()
+
+    assert posts == [5]
+    assert set(announced(world).values()) == {"Failed"}
+    assert {message["data"]["error"]["code"] for message in world.completion_queue} == {"InvalidTargetLanguage"}
+    assert ledger.inbox() == []
