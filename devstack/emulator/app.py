@@ -46,6 +46,7 @@ from devstack.emulator.start_request import InputSpec, parse_start_request
 from devstack.emulator.stats import RequestStats, operation_name
 
 logger = logging.getLogger(__name__)
+JSON_UTF8 = "application/json; charset=utf-8"
 
 _DENIED_MESSAGE = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an "
@@ -91,7 +92,9 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
             response = await call_next(request)
         except ApiError as error:
             response = error_response(error)
-        response.headers["X-RequestId"] = str(uuid.uuid4())
+        request_id = str(uuid.uuid4())
+        response.headers["X-RequestId"] = request_id
+        response.headers["apim-request-id"] = request_id  # the service sends both, equal (every recording)
         stats.record(operation_name(request.method, request.url.path), response.status_code)
         return response
 
@@ -117,7 +120,9 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
             _refuse_sas_urls(specs)
         job = await run_in_threadpool(runner.submit, specs)
         location = f"{_base_url(request)}/translator/document/batches/{job.id}?api-version={_api_version(request)}"
-        return Response(status_code=202, headers={"Operation-Location": location})
+        # as recorded (2024-05-01): 202 with the job's id and status, besides Operation-Location
+        body = json.dumps({"id": job.id, "status": "NotStarted"}, separators=(",", ":")).encode()
+        return Response(body, status_code=202, media_type=JSON_UTF8, headers={"Operation-Location": location})
 
     @app.get("/translator/document/batches")
     async def list_translations(request: Request) -> Response:

@@ -136,9 +136,11 @@ def test_file_inputs_translate_each_document_into_each_language(api: TranslatorA
     }
     response = api.call("POST", "/document/batches", json=body)
     assert response.status_code == 202
-    assert response.content == b""
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.headers["apim-request-id"] == response.headers["X-RequestId"]
     location = response.headers["Operation-Location"]
     job_id = location.split("/batches/")[1].split("?")[0]
+    assert response.json() == {"id": job_id, "status": "NotStarted"}  # as test_cancel_translation records it
     assert str(uuid.UUID(job_id)) == job_id
     assert location == f"{api.emulator.api}/document/batches/{job_id}?api-version=2024-05-01"
 
