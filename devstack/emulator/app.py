@@ -47,6 +47,7 @@ from devstack.emulator.stats import RequestStats, operation_name
 
 logger = logging.getLogger(__name__)
 JSON_UTF8 = "application/json; charset=utf-8"
+STATUS_CACHE_CONTROL = "public, max-age=1"
 
 _DENIED_MESSAGE = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an "
@@ -238,12 +239,14 @@ def error_response(error: ApiError) -> Response:
 
 
 def json_response(request: Request, body: dict[str, Any]) -> Response:
-    """JSON with an ETag; a matching If-None-Match gives 304, as the service does."""
+    """JSON with an ETag (64 upper-case hex characters) and `Cache-Control: public, max-age=1`, as the 2024-05-01
+    recordings show; a matching If-None-Match gives 304."""
     content = json.dumps(body, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    etag = '"' + hashlib.sha256(content).hexdigest().upper() + '"'
+    headers = {"ETag": etag, "Cache-Control": STATUS_CACHE_CONTROL}
     if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers={"ETag": etag})
-    return Response(content, media_type="application/json", headers={"ETag": etag})
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type=JSON_UTF8, headers=headers)
 
 
 def _paged(request: Request, query: ListQuery, items: list, to_wire: Callable[[Any], dict[str, Any]]) -> Response:

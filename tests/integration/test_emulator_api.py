@@ -116,6 +116,10 @@ def test_if_none_match_with_the_etag_gives_304(api: TranslatorApi):
     )
     assert again.status_code == 304
     assert first.headers["X-RequestId"]
+    # as the 2024-05-01 recordings (test_cancel_translation) show
+    assert re.fullmatch(r'"[0-9A-F]{64}"', first.headers["ETag"])
+    assert first.headers["Cache-Control"] == "public, max-age=1"
+    assert first.headers["Content-Type"] == "application/json; charset=utf-8"
 
 
 # ---- File and Folder translation --------------------------------------------------------------------------------
