@@ -37,7 +37,7 @@ from devstack.emulator.errors import (
     bad_request,
 )
 from devstack.emulator.formats import DOCUMENT_FORMATS, GLOSSARY_FORMATS_WIRE
-from devstack.emulator.jobs import Job, JobStore
+from devstack.emulator.jobs import Job, JobStore, Status
 from devstack.emulator.journal import JobJournal
 from devstack.emulator.listing import ListQuery, parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
@@ -143,9 +143,12 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
     @app.delete("/translator/document/batches/{job_id}")
     async def cancel_translation(request: Request, job_id: str) -> Response:
         job = _find_job(store, job_id)
+        with store.lock:
+            started = job.status is not Status.NOT_STARTED
         runner.cancel(job)
         with store.lock:
-            return JSONResponse(job.to_wire(_api_version(request)))
+            wire = job.to_wire(_api_version(request)) if started else job.cancelling_wire(_api_version(request))
+            return JSONResponse(wire, media_type=JSON_UTF8)
 
     @app.get("/translator/document/batches/{job_id}/documents")
     async def list_documents(request: Request, job_id: str) -> Response:

@@ -595,6 +595,47 @@ def test_cancel_stops_pending_documents_and_a_finished_job_cannot_be_cancelled(a
         assert_error(api.call("DELETE", f"/document/batches/{job_id}"), 400, "InvalidRequest", "InvalidJobStatus")
 
 
+def test_a_job_shows_no_counts_until_it_starts_and_cancelling_it_then_answers_cancelling(azurite, storage: TestStorage):
+    """As test_cancel_translation.pyTestCancelTranslationtest_cancel_translation.json (2024-05-01) records: a job that
+    has not started reports every count as 0; DELETE answers `Cancelling` with counts 0; it then ends `Cancelled` with
+    its documents counted."""
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "busy.txt", "x" * 2000)
+    for i in range(3):
+        storage.upload(src, f"waiting-{i}.txt", "y" * 40)
+    with serve_emulator(workers=1, chars_per_second=200) as emulator:  # the one worker is busy for 10 s
+        api = TranslatorApi(emulator)
+        busy = api.start(
+            {
+                "inputs": [
+                    file_input(
+                        storage.blob_sas_url(src, "busy.txt", "r"),
+                        [(storage.container_sas_url(tgt, "rwl", name="busy.txt"), "fr")],
+                    )
+                ]
+            }
+        )
+        waiting = api.start(
+            {
+                "inputs": [
+                    folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl"), "de")])
+                ]
+            }
+        )
+        status = api.status(waiting)
+        assert status["status"] == "NotStarted"
+        assert set(status["summary"].values()) == {0}
+
+        cancelled = api.call("DELETE", f"/document/batches/{waiting}")
+
+        assert cancelled.status_code == 200
+        assert cancelled.json()["status"] == "Cancelling"
+        assert set(cancelled.json()["summary"].values()) == {0}
+        final = api.wait(waiting)
+        assert (final["status"], final["summary"]["total"], final["summary"]["cancelled"]) == ("Cancelled", 4, 4)
+        api.call("DELETE", f"/document/batches/{busy}")
+
+
 # ---- fault injection and stats ----------------------------------------------------------------------------------
 
 
