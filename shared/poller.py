@@ -323,8 +323,8 @@ class Poller:
             )
         outcome = outcome_of([target.status for target in targets])
         error = None
-        if outcome is not Outcome.SUCCEEDED:
-            error = job_error or next((target.error for target in targets if target.error), None)
+        if outcome is not Outcome.SUCCEEDED:  # the document's own reason first: a failed job names only the first one
+            error = next((target.error for target in targets if target.error), None) or job_error
         return Announcement(
             outcome=outcome,
             source=source_info(self.services, member),

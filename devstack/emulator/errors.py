@@ -32,12 +32,16 @@ class ErrorDetail:
     target: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        inner: dict[str, Any] = {"code": self.inner_code, "message": self.message}
-        outer: dict[str, Any] = {"code": self.code, "message": self.message, "innerError": inner}
+        """`target` on the outer error only: no recorded `innerError` carries one."""
+        outer: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.target:
             outer["target"] = self.target
-            inner["target"] = self.target
+        outer["innerError"] = {"code": self.inner_code, "message": self.message}
         return outer
+
+    def for_job(self) -> ErrorDetail:
+        """The same error as the job's own, when every document of a job failed with it (as recorded)."""
+        return ErrorDetail(self.code, self.inner_code, self.message, target="Operation")
 
 
 class ApiError(Exception):

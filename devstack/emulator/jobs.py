@@ -77,7 +77,7 @@ class DocumentRecord:
 
     def to_wire(self, api_version: str) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "path": self.target.public_url,
+            "path": self.target.public_url,  # a failed document has none (recorded: test_empty_document)
             "sourcePath": self.source.public_url,
             "createdDateTimeUtc": wire_time(self.created),
             "lastActionDateTimeUtc": wire_time(self.last_action),
@@ -87,6 +87,8 @@ class DocumentRecord:
             "id": self.id,
             "characterCharged": self.characters_charged,
         }
+        if self.status is Status.FAILED:
+            del body["path"]
         if self.error:
             body["error"] = self.error.to_wire()
         if api_version >= "2026-03-01":

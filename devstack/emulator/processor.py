@@ -306,7 +306,7 @@ class JobRunner:
         extracted = document_format.extract(into, name)
         characters = extracted.characters
         if characters == 0:
-            raise DocumentFailure("NoTranslatableText", f"The document '{name}' contains no translatable text.")
+            raise DocumentFailure("NoTranslatableText", "The document does not have any translatable text.")
         return extracted, document_format.content_types[0], characters
 
     def _translate_to(
@@ -398,6 +398,8 @@ class JobRunner:
             job.status = Status.CANCELLED
         elif documents and all(doc.status is Status.FAILED for doc in documents):
             job.status = Status.FAILED
+            first = next((doc.error for doc in documents if doc.error is not None), None)
+            job.error = first.for_job() if first else None  # every document failed: the job says why
         else:
             job.status = Status.SUCCEEDED
         job.last_action = utc_now()

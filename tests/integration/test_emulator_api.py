@@ -318,13 +318,26 @@ def test_each_bad_document_fails_with_its_own_code_and_the_job_goes_on(api: Tran
     assert storage.blob_names(tgt) == ["good.txt"]
 
 
-def test_a_job_whose_every_document_failed_is_failed(api: TranslatorApi, storage: TestStorage):
+def test_a_job_whose_every_document_failed_is_failed_with_the_reason_as_its_own_error(
+    api: TranslatorApi, storage: TestStorage
+):
+    """As test_translation.pyTestTranslationtest_empty_document.json (2024-05-01) records it."""
     src, tgt = storage.new_container("src"), storage.new_container("tgt")
     storage.upload(src, "empty.txt", b"")
     body = single_file_body(storage, src, tgt, "empty.txt")
     status = api.wait(api.start(body))
     assert status["status"] == "Failed"
     assert status["summary"]["failed"] == 1
+    no_text = "The document does not have any translatable text."
+    assert status["error"] == {
+        "code": "InvalidRequest",
+        "message": no_text,
+        "target": "Operation",
+        "innerError": {"code": "NoTranslatableText", "message": no_text},
+    }
+    (document,) = api.documents(status["id"])
+    assert "path" not in document
+    assert document["error"] == {**status["error"], "target": "Document"}
 
 
 def test_existing_target_fails_validation_and_is_not_overwritten(api: TranslatorApi, storage: TestStorage):
@@ -416,7 +429,8 @@ def test_with_its_own_identity_the_emulator_refuses_urls_that_carry_a_sas(azurit
     with serve_emulator(storage_connection_string=azurite.connection_string) as emulator:
         response = TranslatorApi(emulator).call("POST", "/document/batches", json=body)
     assert_error(response, 400, "InvalidRequest", "SasTokenNotAllowed")
-    assert response.json()["error"]["innerError"]["target"] == "inputs[0].targets[0].targetUrl"
+    assert response.json()["error"]["target"] == "inputs[0].targets[0].targetUrl"
+    assert "target" not in response.json()["error"]["innerError"]  # as in every recording
 
 
 def test_plain_urls_without_an_identity_fail_validation(azurite, storage: TestStorage):

@@ -123,6 +123,21 @@ def test_bad_documents_are_rejected_with_specific_reasons_and_never_submitted(pi
     assert pipeline.calls("start_translation") == 0
 
 
+def test_a_job_whose_documents_all_failed_announces_each_with_its_own_reason(pipeline):
+    """The service gives a job whose every document failed the first document's error as its own (recorded in
+    test_translation.pyTestTranslationtest_empty_document.json); each message still names its own document's."""
+    pipeline.upload("blank.txt", "  \n\t\n")
+    pipeline.upload("latin1.txt", "Café".encode("latin-1"))
+    pipeline.deliver_as_one_batch(["blank.txt", "latin1.txt"])
+    messages = pipeline.run_until_announced(2)
+
+    assert {m["data"]["source"]["name"]: (m["data"]["status"], m["data"]["error"]["code"]) for m in messages} == {
+        "blank.txt": ("Failed", "NoTranslatableText"),
+        "latin1.txt": ("Failed", "WrongDocumentEncoding"),
+    }
+    assert len({m["data"]["jobId"] for m in messages}) == 1
+
+
 def test_a_document_over_40_mb_is_rejected_from_its_properties(pipeline):
     pipeline.drop("huge.txt", b"a" * (40 * 1024 * 1024 + 1))
 
