@@ -249,15 +249,20 @@ class Poller:
                 documents = self.services.translator.list_documents(job.key)
             except JobNotFound:
                 documents = []
+        own_reason_first = False  # the app's own job errors (timeout, lost job, existing output) say it all
         if job_error is None and status is not None and status.error is not None:
             job_error = Problem(status.error.code, status.error.message)
+            own_reason_first = status.status == "Failed"  # every document failed: the job's error is the first's
         now = self.clock()
         unblocked: list[BatchMember] = []
         if status is not None and status.error is not None and status.error.code == TARGET_EXISTS:
             members, unblocked = self._split_by_existing_targets(members)
             job_error = Problem(TARGET_EXISTS, _TARGET_EXISTS_MESSAGE)
         by_source = _documents_by_source(documents, self.services.blobs.path_of)
-        announcements = [self._announcement(job, member, by_source, job_error, now) for member in members]
+        announcements = [
+            self._announcement(job, member, by_source, job_error, now, own_reason_first=own_reason_first)
+            for member in members
+        ]
         job.completed_at = now
         if status is not None:
             job.status, job.summary = status.status, status.summary
@@ -302,6 +307,8 @@ class Poller:
         by_source: dict[tuple[str, str], dict[str, DocumentStatus]],
         job_error: Problem | None,
         now: datetime,
+        *,
+        own_reason_first: bool = False,
     ) -> Announcement:
         settings = self.services.settings
         results = by_source.get((member.container, member.name), {})
@@ -323,8 +330,9 @@ class Poller:
             )
         outcome = outcome_of([target.status for target in targets])
         error = None
-        if outcome is not Outcome.SUCCEEDED:  # the document's own reason first: a failed job names only the first one
-            error = next((target.error for target in targets if target.error), None) or job_error
+        if outcome is not Outcome.SUCCEEDED:
+            own = next((target.error for target in targets if target.error), None)
+            error = (own or job_error) if own_reason_first else (job_error or own)
         return Announcement(
             outcome=outcome,
             source=source_info(self.services, member),

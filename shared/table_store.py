@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from azure.core import MatchConditions
@@ -11,6 +13,8 @@ from azure.core.exceptions import (
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
 )
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
@@ -25,6 +29,7 @@ from shared.errors import (
 )
 from shared.state_store import TRANSACTION_LIMIT, Op, Operation, Query, Stored
 
+TRANSPORT_RETRY_DELAYS = (0.2, 1.0)  # then the third failure is raised
 _EXISTS = frozenset({"EntityAlreadyExists"})
 _CHANGED = frozenset({"UpdateConditionNotSatisfied", "ConditionNotMet"})
 _MISSING = frozenset({"ResourceNotFound", "EntityNotFound"})
@@ -81,8 +86,9 @@ class TableStateStore:
             raise ValueError(f"a transaction holds at most {TRANSACTION_LIMIT} operations, not {len(operations)}")
         if len({operation.partition for operation in operations}) > 1:
             raise ValueError("all operations of a transaction must be in one partition")
+        items = [_transaction_item(operation) for operation in operations]
         try:
-            results = self._table.submit_transaction([_transaction_item(operation) for operation in operations])
+            results = _with_transport_retries(lambda: self._table.submit_transaction(items))
         except TableTransactionError as error:
             raise TransactionFailed(error.index, _mapped(error)) from None
         except AzureError as error:
@@ -95,9 +101,22 @@ class TableStateStore:
     @staticmethod
     def _call(function, *args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
+            return _with_transport_retries(lambda: function(*args, **kwargs))
         except AzureError as error:
             raise _mapped(error) from None  # the SDK's error may quote the request; ours names status and code only
+
+
+def _with_transport_retries(call: Callable[[], Any]) -> Any:
+    """Call again when the connection failed or the answer was lost. The SDK does not retry a lost answer to a POST
+    (every insert and transaction), but every write the app makes is safe to repeat: a repeated insert meets its own
+    entity (EntityExists) and a repeated guarded write its own ETag (EntityChanged), which callers already take as
+    "done by someone", the state a racing run leaves (the crash explorer's lost-answer runs cover it)."""
+    for delay in TRANSPORT_RETRY_DELAYS:
+        try:
+            return call()
+        except (ServiceRequestError, ServiceResponseError):
+            time.sleep(delay)
+    return call()
 
 
 def _stored(entity: Any) -> Stored:

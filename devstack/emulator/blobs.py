@@ -51,7 +51,7 @@ class BlobLocation:
     def public_url(self) -> str:
         """The URL without its query: safe to return in statuses and to log."""
         path = f"{self.container}/{self.path}" if self.path else self.container
-        return f"{self.account_url}/{quote(path, safe='/')}"
+        return f"{_with_port(self.account_url)}/{quote(path, safe='/')}"
 
     def child(self, relative: str) -> BlobLocation:
         path = f"{self.path.rstrip('/')}/{relative}" if self.path else relative
@@ -210,3 +210,11 @@ class _mapped_errors:
         ):
             raise StorageAccessDenied(str(getattr(exc, "error_code", "") or "access denied")) from exc
         return False
+
+
+def _with_port(account_url: str) -> str:
+    """`https://acct.blob.core.windows.net:443`: the service writes the default port out in every path it reports."""
+    parts = urlsplit(account_url)
+    if parts.scheme == "https" and parts.port is None:
+        return urlunsplit(parts._replace(netloc=f"{parts.netloc}:443"))
+    return account_url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import uuid
 from collections import Counter
@@ -42,7 +43,8 @@ def utc_now() -> datetime:
 
 
 def wire_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fractional seconds with trailing zeros trimmed, as the service writes them (`02:20:02.699685Z`)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".") + "Z"
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class DocumentRecord:
             "lastActionDateTimeUtc": wire_time(self.last_action),
             "status": self.status.value,
             "to": self.language,
-            "progress": self.progress,
+            "progress": int(self.progress) if float(self.progress).is_integer() else self.progress,
             "id": self.id,
             "characterCharged": self.characters_charged,
         }
@@ -168,6 +170,14 @@ class Job:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def new_document_id(taken: set[str]) -> str:
+    """A document id shaped as the service's (`010a09e5-0000-0000-0000-000000000000`), unique within its job."""
+    while (candidate := f"{secrets.randbits(32):08x}-0000-0000-0000-000000000000") in taken:
+        pass
+    taken.add(candidate)
+    return candidate
 
 
 class JobStore:

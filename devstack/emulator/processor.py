@@ -31,6 +31,7 @@ from devstack.emulator.jobs import (
     SourceDocument,
     Status,
     TargetSpec,
+    new_document_id,
     new_id,
     utc_now,
 )
@@ -181,10 +182,15 @@ class JobRunner:
 
     def _source_document(self, job: Job, spec: InputSpec, blob: SourceBlob) -> SourceDocument:
         translations = []
+        taken = {record.id for record in job.documents}
         for target in spec.targets:
             location = target.location if spec.storage_type is StorageType.FILE else target.location.child(blob.name)
             record = DocumentRecord(
-                id=new_id(), source=blob.location, target=location, language=target.language, created=job.created
+                id=new_document_id(taken),
+                source=blob.location,
+                target=location,
+                language=target.language,
+                created=utc_now(),  # each document its own, as recorded; listed newest first
             )
             translations.append((record, target))
         return SourceDocument(blob.location, blob.size, spec.source_language, tuple(translations))

@@ -338,6 +338,10 @@ def test_a_job_whose_every_document_failed_is_failed_with_the_reason_as_its_own_
     (document,) = api.documents(status["id"])
     assert "path" not in document
     assert document["error"] == {**status["error"], "target": "Document"}
+    assert re.fullmatch(r"[0-9a-f]{8}-0000-0000-0000-000000000000", document["id"])  # shaped as recorded
+    assert document["progress"] == 0
+    assert isinstance(document["progress"], int)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z", document["createdDateTimeUtc"])
 
 
 def test_existing_target_fails_validation_and_is_not_overwritten(api: TranslatorApi, storage: TestStorage):

@@ -27,11 +27,14 @@ def test_argos_translates_documents_and_fails_an_unsupported_pair_per_document(s
             }
         )
         status = api.wait(job_id)
-        documents = {document["path"].split(tgt + "/", 1)[1]: document for document in api.documents(job_id)}
+        documents = {
+            (document["sourcePath"].rsplit("/", 1)[1], document["to"]): document for document in api.documents(job_id)
+        }
 
     assert status["status"] == "Succeeded"
     assert status["summary"]["success"] == 2
     assert status["summary"]["failed"] == 1
-    assert documents["ja/note.txt"]["error"]["innerError"]["code"] == "UnsupportedLanguagePair"
+    assert documents[("note.txt", "ja")]["error"]["innerError"]["code"] == "UnsupportedLanguagePair"
+    assert "path" not in documents[("note.txt", "ja")]  # a failed document has none, as recorded
     assert storage.download(tgt, "de/note.txt").decode() == "<en-de>GOOD MORNING."
     assert docx_structure(storage.download(tgt, "de/report.docx"))["header"] == "<en-de>CONFIDENTIAL HEADER"
