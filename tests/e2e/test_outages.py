@@ -26,7 +26,9 @@ from azure.storage.blob import BlobServiceClient
 from devstack.stack import Ports, Stack
 from tests.support.messages import receive_completions
 
-SETTINGS = {"TARGET_LANGUAGES": "fr,de", "POLL_SCHEDULE": "*/2 * * * * *"}
+# A batch claimed when Azurite goes away keeps its documents until its claim expires (recovery then adopts its job or
+# releases them): 60 s here, so that recovery falls inside the 240 s a run may take (the default is 300 s).
+SETTINGS = {"TARGET_LANGUAGES": "fr,de", "POLL_SCHEDULE": "*/2 * * * * *", "CLAIM_TIMEOUT_SECONDS": "60"}
 FAULTS = (
     "--throttle-rate", "0.3", "--retry-after", "0.2", "--error-rate", "0.05", "--latency-ms", "200", "--seed", "5",
 )  # fmt: skip
