@@ -85,7 +85,7 @@ def receive(path: BlobPath, services: Services, *, now: datetime) -> str | None:
 
 
 def _to_request(services: Services, announcement: Announcement, now: datetime) -> str | None:
-    """Problems go through the outbox after the record: a redelivered event announces the recorded one again."""
+    """Rejections go through the outbox after the record: a redelivered event announces the recorded one again."""
     return next(iter(outbox.record(services, [announcement], now=now)), None)
 
 
@@ -172,5 +172,5 @@ def _rejected_announcement(
         event_source=services.event_source,
         received_at=received,
         completed_at=now,
-        error=Problem(rejection.code, rejection.message),
+        error=rejection,
     )

@@ -251,7 +251,7 @@ class Poller:
                 documents = []
         own_reason_first = False  # the app's own job errors (timeout, lost job, existing output) say it all
         if job_error is None and status is not None and status.error is not None:
-            job_error = Problem(status.error.code, status.error.message)
+            job_error = status.error
             own_reason_first = status.status == "Failed"  # every document failed: the job's error is the first's
         now = self.clock()
         unblocked: list[BatchMember] = []
@@ -392,7 +392,7 @@ def _target_status(document: DocumentStatus | None, job_error: Problem | None) -
     if document is not None and document.status in FINISHED_DOCUMENT_STATUSES:
         if document.status == "Cancelled" and job_error is not None:
             return "Failed", job_error, document.characters  # cancelled by us on timeout
-        error = Problem(document.error.code, document.error.message) if document.error else None
+        error = document.error
         if document.status == "Succeeded":
             error = None
         return document.status, error, document.characters
