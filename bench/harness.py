@@ -121,8 +121,8 @@ def emulator_done_times(emulator: EmulatorProcess) -> dict[str, float]:
 def _pages(url: str, headers: dict[str, str]) -> Iterator[dict[str, Any]]:
     page = requests.get(url, params={**API_VERSION, "$maxpagesize": "100"}, headers=headers, timeout=60).json()
     yield from page["value"]
-    while page.get("nextLink"):
-        page = requests.get(page["nextLink"], headers=headers, timeout=60).json()
+    while page.get("@nextLink"):
+        page = requests.get(page["@nextLink"], headers=headers, timeout=60).json()
         yield from page["value"]
 
 

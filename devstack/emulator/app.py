@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from devstack.emulator.blobs import BlobGateway
 from devstack.emulator.config import SUPPORTED_API_VERSIONS, EmulatorConfig
@@ -42,6 +43,7 @@ from devstack.emulator.journal import JobJournal
 from devstack.emulator.listing import ListQuery, parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
 from devstack.emulator.redaction import install_sas_redaction
+from devstack.emulator.stale_reads import CachedAnswer, StaleReads
 from devstack.emulator.start_request import InputSpec, parse_start_request
 from devstack.emulator.stats import RequestStats, operation_name
 
@@ -69,6 +71,7 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
     )
     stats = RequestStats()
     faults = FaultInjector(config)
+    stale_reads = StaleReads(config.stale_reads, config.seed)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -96,8 +99,34 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
         request_id = str(uuid.uuid4())
         response.headers["X-RequestId"] = request_id
         response.headers["apim-request-id"] = request_id  # the service sends both, equal (every recording)
+        if stale_reads.enabled and request.method == "GET" and response.status_code == 200:
+            response = await _maybe_stale(stale_reads, request, response)
         stats.record(operation_name(request.method, request.url.path), response.status_code)
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def route_error_handler(request: Request, error: StarletteHTTPException) -> Response:
+        """An unknown route or method answers in the service's error envelope, with `x-ms-error-code`."""
+        if error.status_code == 405:
+            return error_response(
+                ApiError(
+                    405,
+                    INVALID_REQUEST,
+                    "MethodNotAllowed",
+                    f"The method {request.method} is not allowed on {request.url.path}.",
+                    headers=dict(error.headers or {}),
+                )
+            )
+        return error_response(
+            ApiError(
+                error.status_code,
+                RESOURCE_NOT_FOUND if error.status_code == 404 else INVALID_REQUEST,
+                "RouteNotFound" if error.status_code == 404 else "InvalidRequest",
+                f"No resource matches {request.method} {request.url.path}."
+                if error.status_code == 404
+                else str(error.detail),
+            )
+        )
 
     @app.exception_handler(ApiError)
     async def api_error_handler(_: Request, error: ApiError) -> Response:
@@ -145,7 +174,7 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
         job = _find_job(store, job_id)
         with store.lock:
             started = job.status is not Status.NOT_STARTED
-        runner.cancel(job)
+        runner.cancel(job)  # a job that has ended is left as it is: 200 with its status unchanged
         with store.lock:
             wire = job.to_wire(_api_version(request)) if started else job.cancelling_wire(_api_version(request))
             return JSONResponse(wire, media_type=JSON_UTF8)
@@ -156,7 +185,10 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
         query = parse_list_query(request.query_params)
         with store.lock:
             documents = query.select(
-                job.documents, id_of=lambda d: d.id, status_of=lambda d: d.status, created_of=lambda d: d.created
+                job.reported_documents,
+                id_of=lambda d: d.id,
+                status_of=lambda d: d.status,
+                created_of=lambda d: d.created,
             )
             return _paged(request, query, documents, lambda doc: doc.to_wire(_api_version(request)))
 
@@ -165,7 +197,7 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
         job = _find_job(store, job_id)
         _require_guid(document_id, "document")
         with store.lock:
-            for document in job.documents:
+            for document in job.reported_documents:
                 if document.id == document_id.lower():
                     return json_response(request, document.to_wire(_api_version(request)))
         raise ApiError(
@@ -236,6 +268,21 @@ class FaultInjector:
             raise ApiError(500, INTERNAL_SERVER_ERROR, "InternalServerError", "An unexpected error occurred.")
 
 
+async def _maybe_stale(stale_reads: StaleReads, request: Request, response: Response) -> Response:
+    """With `--stale-reads`: the answer to this status GET may be an earlier one for the same URL (see
+    stale_reads.py), with its original `X-RequestId` and an `Age` header, as a cache would give it."""
+    if not request.url.path.startswith("/translator/document/batches"):
+        return response
+    body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+    headers = tuple((k, v) for k, v in response.headers.items() if k.lower() != "content-length")
+    fresh = CachedAnswer(StaleReads.now(), response.status_code, body, headers)
+    chosen, age = stale_reads.answer(str(request.url), fresh)
+    answer = Response(chosen.body, status_code=chosen.status_code, headers=dict(chosen.headers))
+    if age:
+        answer.headers["Age"] = str(age)
+    return answer
+
+
 def error_response(error: ApiError) -> Response:
     headers = {"x-ms-error-code": error.detail.code, **error.headers}
     return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
@@ -256,7 +303,9 @@ def _paged(request: Request, query: ListQuery, items: list, to_wire: Callable[[A
     page, next_skip = query.page(items)
     body: dict[str, Any] = {"value": [to_wire(item) for item in page]}
     if next_skip is not None:
-        body["nextLink"] = query.next_link(f"{_base_url(request)}{request.url.path}", _api_version(request), next_skip)
+        body["@nextLink"] = query.next_link(
+            f"{_base_url(request)}{request.url.path}", _api_version(request), next_skip, len(items)
+        )
     return json_response(request, body)
 
 

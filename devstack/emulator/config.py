@@ -26,6 +26,7 @@ class EmulatorConfig:
     chars_per_second: float = 0.0
     seed: int | None = None
     state_dir: str | None = None
+    stale_reads: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -35,8 +36,8 @@ class EmulatorConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be a fraction between 0 and 1")
         if self.workers < 1:
             raise ValueError("--workers must be at least 1")
-        if self.retry_after < 0 or self.latency_ms < 0 or self.chars_per_second < 0:
-            raise ValueError("--retry-after, --latency-ms and --chars-per-second cannot be negative")
+        if self.retry_after < 0 or self.latency_ms < 0 or self.chars_per_second < 0 or self.stale_reads < 0:
+            raise ValueError("--retry-after, --latency-ms, --chars-per-second and --stale-reads cannot be negative")
 
 
 _FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -53,6 +54,7 @@ _FLAGS: tuple[tuple[str, type, str], ...] = (
     ("chars_per_second", float, "simulated translation speed; 0 is as fast as possible"),
     ("seed", int, "random seed for fault injection"),
     ("state_dir", str, "keep jobs and document statuses in SQLite here, so a restart loses nothing"),
+    ("stale_reads", float, "answer status reads from a cache up to this many seconds old (lagging, going backwards)"),
 )
 
 

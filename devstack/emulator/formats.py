@@ -49,15 +49,30 @@ class DocumentFormat:
     extensions: tuple[str, ...]
     content_types: tuple[str, ...]
     extract: Extract = field(repr=False)
+    versions: tuple[str, ...] = ()
+    default_version: str | None = None
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "format": self.name,
-            "fileExtensions": list(self.extensions),
-            "contentTypes": list(self.content_types),
-            "versions": [],
-            "type": "Document",
-        }
+    def to_wire(self, kind: str = "Document") -> dict[str, Any]:
+        """As the service lists it: `defaultVersion` and `versions` only for a format that has versions (XLIFF, in
+        test_supported_formats.pyTestSupportedFormatstest_supported_document_formats.json)."""
+        return wire_format(self.name, self.extensions, self.content_types, kind, self.versions, self.default_version)
+
+
+def wire_format(
+    name: str,
+    extensions: Sequence[str],
+    content_types: Sequence[str],
+    kind: str,
+    versions: Sequence[str] = (),
+    default_version: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"format": name, "fileExtensions": list(extensions), "contentTypes": list(content_types)}
+    if default_version:
+        body["defaultVersion"] = default_version
+    if versions:
+        body["versions"] = list(versions)
+    body["type"] = kind
+    return body
 
 
 def _extract_plain_text(source: BinaryIO, name: str) -> ExtractedDocument:
@@ -269,8 +284,8 @@ DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
         ("text/markdown", "text/x-markdown", "text/plain"),
         _extract_markdown,
     ),
-    DocumentFormat("CommaSeparatedValues", (".csv",), ("text/csv",), _delimited_extractor(",")),
-    DocumentFormat("TabSeparatedValues", (".tsv", ".tab"), ("text/tab-separated-values",), _delimited_extractor("\t")),
+    DocumentFormat("CSV", (".csv",), ("text/csv",), _delimited_extractor(",")),
+    DocumentFormat("TSV", (".tsv", ".tab"), ("text/tab-separated-values",), _delimited_extractor("\t")),
     DocumentFormat(
         "OpenXmlWord",
         (".docx",),
@@ -292,14 +307,8 @@ DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
 )
 
 GLOSSARY_FORMATS_WIRE: tuple[dict[str, Any], ...] = (
-    {
-        "format": "TSV",
-        "fileExtensions": [".tsv", ".tab"],
-        "contentTypes": ["text/tab-separated-values"],
-        "versions": [],
-        "type": "Glossary",
-    },
-    {"format": "CSV", "fileExtensions": [".csv"], "contentTypes": ["text/csv"], "versions": [], "type": "Glossary"},
+    wire_format("TSV", (".tsv", ".tab"), ("text/tab-separated-values",), "Glossary"),
+    wire_format("CSV", (".csv",), ("text/csv",), "Glossary"),
 )
 
 _BY_EXTENSION = {ext: fmt for fmt in DOCUMENT_FORMATS for ext in fmt.extensions}

@@ -60,6 +60,7 @@ class TargetSpec:
     location: BlobLocation
     language: str
     glossaries: tuple[GlossaryRef, ...] = ()
+    deployment_name: str | None = None  # 2026-03-01: a custom model's deployment, echoed on the document statuses
 
 
 @dataclass
@@ -76,6 +77,7 @@ class DocumentRecord:
     progress: float = 0.0
     characters_charged: int = 0
     error: ErrorDetail | None = None
+    deployment_name: str | None = None
 
     def to_wire(self, api_version: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -93,8 +95,10 @@ class DocumentRecord:
             del body["path"]
         if self.error:
             body["error"] = self.error.to_wire()
-        if api_version >= "2026-03-01":
-            body.update(totalImageScansSucceeded=0, totalImageScansFailed=0)
+        if api_version >= "2026-03-01":  # the image counters are always 0: no text is read out of images
+            body.update(totalImageScansSucceeded=0, totalImageScansFailed=0, imageCharged=0, imageCharacterDetected=0)
+            if self.deployment_name:
+                body["deploymentName"] = self.deployment_name
         return body
 
 
@@ -123,11 +127,18 @@ class Job:
         self.sources = sources
         self.documents = [record for source in sources for record, _ in source.translations]
 
+    @property
+    def reported_documents(self) -> list[DocumentRecord]:
+        """The documents the status routes show: none once the job failed validation (every count 0, no document
+        listed, as test_bad_input_source / test_bad_input_target record)."""
+        return [] if self.status is Status.VALIDATION_FAILED else self.documents
+
     def summary(self, api_version: str, *, counted: bool = True) -> dict[str, int]:
         """The counts; all 0 while the job has not started (the service shows its counts only once it runs, as
         test_cancel_translation.pyTestCancelTranslationtest_cancel_translation.json records), or when not `counted`."""
         counted = counted and self.status is not Status.NOT_STARTED
-        counts = Counter(doc.status for doc in self.documents) if counted else Counter()
+        documents = self.reported_documents
+        counts = Counter(doc.status for doc in documents) if counted else Counter()
         body = {
             "total": sum(counts.values()),
             "failed": counts[Status.FAILED],
@@ -135,7 +146,7 @@ class Job:
             "inProgress": counts[Status.RUNNING],
             "notYetStarted": counts[Status.NOT_STARTED],
             "cancelled": counts[Status.CANCELLED],
-            "totalCharacterCharged": sum(doc.characters_charged for doc in self.documents) if counted else 0,
+            "totalCharacterCharged": sum(doc.characters_charged for doc in documents) if counted else 0,
         }
         if api_version >= "2026-03-01":
             body.update(totalImageScansSucceeded=0, totalImageScansFailed=0, totalImageCharged=0)

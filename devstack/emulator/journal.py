@@ -110,6 +110,7 @@ def _source_plan(source: SourceDocument) -> dict[str, Any]:
                 "target": record.target.url(),
                 "language": target.language,
                 "glossaries": [[glossary.location.url(), glossary.file_format] for glossary in target.glossaries],
+                "deploymentName": target.deployment_name,
             }
             for record, target in source.translations
         ],
@@ -177,7 +178,9 @@ def _job(row: tuple[Any, ...], records: list[DocumentRecord]) -> Job:
             record = by_id[entry["document"]]
             record.source, record.target = parse_location(item["url"]), parse_location(entry["target"])
             glossaries = tuple(GlossaryRef(parse_location(url), kind) for url, kind in entry["glossaries"])
-            translations.append((record, TargetSpec(record.target, entry["language"], glossaries)))
+            deployment = entry.get("deploymentName")
+            record.deployment_name = deployment
+            translations.append((record, TargetSpec(record.target, entry["language"], glossaries, deployment)))
         sources.append(SourceDocument(parse_location(item["url"]), item["size"], item["language"], tuple(translations)))
     job.set_sources(sources)
     return job

@@ -162,7 +162,7 @@ class JobRunner:
         try:
             size = self._gateway.blob_size(spec.source)
         except StorageAccessDenied as exc:
-            raise _source_access_denied(spec.source) from exc
+            raise _source_access_denied() from exc
         except StorageNotFound:
             size = 0  # reported on the document when it is processed
         return spec, SourceBlob(spec.source, name, size)
@@ -171,7 +171,7 @@ class JobRunner:
         try:
             blobs = list(self._gateway.list_folder(spec.source, prefix=spec.prefix, suffix=spec.suffix))
         except StorageAccessDenied as exc:
-            raise _source_access_denied(spec.source) from exc
+            raise _source_access_denied() from exc
         except StorageNotFound as exc:
             raise JobValidationFailure(
                 "SourceContainerNotFound",
@@ -191,6 +191,7 @@ class JobRunner:
                 target=location,
                 language=target.language,
                 created=utc_now(),  # each document its own, as recorded; listed newest first
+                deployment_name=target.deployment_name,
             )
             translations.append((record, target))
         return SourceDocument(blob.location, blob.size, spec.source_language, tuple(translations))
@@ -216,10 +217,12 @@ class JobRunner:
         for record in job.documents:
             permissions = record.target.sas_permissions()
             if record.target.has_sas and (permissions is None or "w" not in permissions):
-                raise JobValidationFailure(
-                    "InvalidTargetDocumentAccessLevel",
-                    "Cannot access target document location with the current permissions.",
-                )
+                raise _target_access_denied()
+        for account_url, container in {(doc.target.account_url, doc.target.container) for doc in job.documents}:
+            try:
+                self._gateway.check_reachable(BlobLocation(account_url, container, "", ""))
+            except StorageAccessDenied as exc:
+                raise _target_access_denied() from exc
         checks = list(self._planner.map(self._target_exists, job.documents))
         existing = [record for record, exists in zip(job.documents, checks, strict=True) if exists]
         if existing:
@@ -421,14 +424,11 @@ class JobRunner:
         logger.info("job %s validation failed: %s", job.id, failure.detail.inner_code)
 
     def cancel(self, job: Job) -> None:
-        """Cancel a job that has not finished: pending documents are cancelled, running ones complete."""
+        """Cancel a job that has not finished: pending documents are cancelled, running ones complete. A job that has
+        ended or is already cancelling is left as it is (the service answers 200 with its unchanged status)."""
         with self._store.lock:
             if job.status.is_terminal or job.status is Status.CANCELLING:
-                raise bad_request(
-                    "InvalidJobStatus",
-                    f"The translation job {job.id} is {job.status.value} and can no longer be cancelled.",
-                    code=INVALID_REQUEST,
-                )
+                return
             job.status, job.last_action = Status.CANCELLING, utc_now()
             for record in job.documents:
                 if record.status is Status.NOT_STARTED:
@@ -441,10 +441,15 @@ class _Interrupted(Exception):
     """The emulator is shutting down in the middle of a document."""
 
 
-def _source_access_denied(location: BlobLocation) -> JobValidationFailure:
+def _source_access_denied() -> JobValidationFailure:
     return JobValidationFailure(
-        "InvalidDocumentAccessLevel",
-        f"Cannot access source document location '{location.public_url}' with the current permissions.",
+        "InvalidDocumentAccessLevel", "Cannot access source document location with the current permissions."
+    )
+
+
+def _target_access_denied() -> JobValidationFailure:
+    return JobValidationFailure(
+        "InvalidTargetDocumentAccessLevel", "Cannot access target document location with the current permissions."
     )
 
 

@@ -118,6 +118,7 @@ def _parse_target(item: Any, where: str, storage_type: StorageType) -> TargetSpe
         location=location,
         language=str(language),
         glossaries=tuple(_parse_glossary(g, f"{where}.glossaries[{i}]") for i, g in enumerate(glossaries)),
+        deployment_name=str(item.get("deploymentName") or "") or None,
     )
 
 
@@ -153,14 +154,18 @@ def _location(url: Any, where: str, inner_code: str) -> BlobLocation:
 
 
 def _require_unique_targets(specs: list[InputSpec]) -> None:
-    seen: set[str] = set()
-    for spec in specs:
+    """Within one input, each target needs its own URL. Different inputs may share a target container (the service
+    accepts it: test_multiple_sources_single_target.json records two inputs writing `es` and `fr` to one container);
+    two documents that would write the same blob fail that document with TargetFileAlreadyExists instead."""
+    for index, spec in enumerate(specs):
+        seen: set[str] = set()
         for target in spec.targets:
             key = target.location.public_url.rstrip("/")
             if key in seen:
                 raise bad_request(
                     "DuplicateTargetUrl",
-                    f"Target URL '{key}' is used more than once; each target needs a unique targetUrl.",
-                    target="targetUrl",
+                    f"inputs[{index}] uses target URL '{key}' more than once; each target of an input needs its own "
+                    "targetUrl.",
+                    target=f"inputs[{index}].targets",
                 )
             seen.add(key)

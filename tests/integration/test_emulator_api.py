@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 import uuid
 
 import pytest
@@ -95,13 +96,16 @@ def test_formats_list_exactly_what_is_handled(api: TranslatorApi):
         "PlainText",
         "HtmlFile",
         "Markdown",
-        "CommaSeparatedValues",
-        "TabSeparatedValues",
+        "CSV",
+        "TSV",
         "OpenXmlWord",
         "OpenXmlPresentation",
         "OpenXmlSpreadsheet",
     }
     assert all(f["fileExtensions"] and f["contentTypes"] for f in documents)
+    # as test_supported_document_formats.json records: `versions` / `defaultVersion` only where a format has them
+    assert all("versions" not in f and "defaultVersion" not in f for f in documents if f["format"] != "XLIFF")
+    assert list(documents[0]) == ["format", "fileExtensions", "contentTypes", "type"]
     glossaries = api.call("GET", "/document/formats", params={"type": "glossary"}).json()["value"]
     assert {f["format"] for f in glossaries} == {"TSV", "CSV"}
     assert_error(
@@ -352,9 +356,8 @@ def test_existing_target_fails_validation_and_is_not_overwritten(api: Translator
     status = api.wait(api.start(body))
     assert status["status"] == "ValidationFailed"
     assert status["error"]["innerError"]["code"] == "TargetFileAlreadyExists"
-    (document,) = api.documents(status["id"])
-    assert document["status"] == "Failed"
-    assert document["error"]["innerError"]["code"] == "TargetFileAlreadyExists"
+    assert api.documents(status["id"]) == []  # a job that failed validation lists no document, counts 0
+    assert set(status["summary"].values()) == {0}
     assert storage.download(tgt, "a.txt") == b"previous translation"
 
 
@@ -449,7 +452,91 @@ def test_plain_urls_without_an_identity_fail_validation(azurite, storage: TestSt
     assert status["error"]["innerError"]["code"] == "InvalidDocumentAccessLevel"
 
 
+@pytest.mark.parametrize(
+    ("side", "inner_code", "message"),
+    [
+        (
+            "source",
+            "InvalidDocumentAccessLevel",
+            "Cannot access source document location with the current permissions.",
+        ),
+        (
+            "target",
+            "InvalidTargetDocumentAccessLevel",
+            "Cannot access target document location with the current permissions.",
+        ),
+    ],
+)
+def test_an_unreachable_url_is_accepted_and_the_job_fails_validation(
+    api: TranslatorApi, storage: TestStorage, side: str, inner_code: str, message: str
+):
+    """As test_translation.pyTestTranslationtest_bad_input_source.json / ..._bad_input_target.json record: POST with
+    `https://idont.ex.ist` answers 202; the job ends ValidationFailed, every count 0, no document listed."""
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    source = "https://idont.ex.ist" if side == "source" else storage.container_sas_url(src, "rl")
+    target = "https://idont.ex.ist" if side == "target" else storage.container_sas_url(tgt, "rwl")
+    status = api.wait(api.start({"inputs": [folder_input(source, [(target, "es")])]}))
+    assert status["status"] == "ValidationFailed"
+    assert status["error"] == {
+        "code": "InvalidRequest",
+        "message": message,
+        "target": "Operation",
+        "innerError": {"code": inner_code, "message": message},
+    }
+    assert set(status["summary"].values()) == {0}
+    assert api.documents(status["id"]) == []
+    assert storage.blob_names(tgt) == []
+
+
+def test_two_inputs_may_write_to_one_target_container(api: TranslatorApi, storage: TestStorage):
+    """As test_translation.pyTestTranslationtest_multiple_sources_single_target.json records: accepted, and the job
+    succeeds; only the same target twice within one input is refused."""
+    first, second, tgt = storage.new_container("src"), storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(first, "one.txt", "First source")
+    storage.upload(second, "two.txt", "Second source")
+    target = storage.container_sas_url(tgt, "rwl")
+    body = {
+        "inputs": [
+            folder_input(storage.container_sas_url(first, "rl"), [(target, "es")]),
+            folder_input(storage.container_sas_url(second, "rl"), [(target, "fr")]),
+        ]
+    }
+    status = api.wait(api.start(body))
+    assert (status["status"], status["summary"]["success"]) == ("Succeeded", 2)
+    assert storage.download(tgt, "one.txt").decode().startswith("[es] ")
+    assert storage.download(tgt, "two.txt").decode().startswith("[fr] ")
+
+
+def test_two_inputs_writing_the_same_blob_fail_the_second_document_only(api: TranslatorApi, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Same name")
+    target = storage.container_sas_url(tgt, "rwl")
+    source = storage.container_sas_url(src, "rl")
+    status = api.wait(
+        api.start({"inputs": [folder_input(source, [(target, "es")]), folder_input(source, [(target, "fr")])]})
+    )
+    assert status["status"] == "Succeeded"
+    assert sorted(d["status"] for d in api.documents(status["id"])) == ["Failed", "Succeeded"]
+    failed = next(d for d in api.documents(status["id"]) if d["status"] == "Failed")
+    assert failed["error"]["innerError"]["code"] == "TargetFileAlreadyExists"
+
+
 # ---- request validation over HTTP -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/document/nothing", 404), ("PUT", "/document/formats", 405)]
+)
+def test_unknown_routes_and_methods_answer_in_the_error_envelope(
+    api: TranslatorApi, method: str, path: str, status: int
+):
+    response = api.call(method, path)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["code"] == response.headers["x-ms-error-code"]
+    assert error["innerError"]["code"] in ("RouteNotFound", "MethodNotAllowed")
+    assert response.headers["X-RequestId"] == response.headers["apim-request-id"]
 
 
 def test_invalid_body_is_400_in_the_service_shape(api: TranslatorApi):
@@ -552,6 +639,17 @@ def test_documents_page_with_maxpagesize_top_and_skip(api: TranslatorApi, storag
     assert (len(client_spelling), pages) == (3, 2)
 
 
+def test_pages_link_with_at_next_link_shaped_as_recorded(api: TranslatorApi, storage: TestStorage):
+    """test_list_translations.pyTestListTranslationstest_list_translations.json (2024-05-01): `@nextLink` (no
+    `nextLink`), `skip`, `top` (the items left) and `maxpagesize` without `$`, then `api-version`."""
+    job_id = start_small_job(api, storage, documents=5)
+    api.wait(job_id)
+    page = api.call("GET", f"/document/batches/{job_id}/documents", params={"maxpagesize": 2}).json()
+    assert "nextLink" not in page
+    link = page["@nextLink"]
+    assert link.endswith(f"/documents?skip=2&top=3&maxpagesize=2&api-version={api.api_version}")
+
+
 def test_get_one_document_and_not_found_errors(api: TranslatorApi, storage: TestStorage):
     job_id = start_small_job(api, storage)
     api.wait(job_id)
@@ -592,7 +690,7 @@ def test_list_jobs_by_ids_statuses_and_creation_time(api: TranslatorApi, storage
 # ---- cancel -----------------------------------------------------------------------------------------------------
 
 
-def test_cancel_stops_pending_documents_and_a_finished_job_cannot_be_cancelled(azurite, storage: TestStorage):
+def test_cancel_stops_pending_documents_and_cancelling_a_finished_job_changes_nothing(azurite, storage: TestStorage):
     src, tgt = storage.new_container("src"), storage.new_container("tgt")
     for i in range(6):
         storage.upload(src, f"{i}.txt", "x" * 40)
@@ -610,7 +708,9 @@ def test_cancel_stops_pending_documents_and_a_finished_job_cannot_be_cancelled(a
         assert status["summary"]["cancelled"] >= 4
         assert status["summary"]["cancelled"] + status["summary"]["success"] == 6
         assert len(storage.blob_names(tgt)) == status["summary"]["success"]
-        assert_error(api.call("DELETE", f"/document/batches/{job_id}"), 400, "InvalidRequest", "InvalidJobStatus")
+        again = api.call("DELETE", f"/document/batches/{job_id}")  # an ended job: 200, its status unchanged
+        assert again.status_code == 200
+        assert again.json() == api.call("GET", f"/document/batches/{job_id}").json()
 
 
 def test_a_job_shows_no_counts_until_it_starts_and_cancelling_it_then_answers_cancelling(azurite, storage: TestStorage):
@@ -655,6 +755,51 @@ def test_a_job_shows_no_counts_until_it_starts_and_cancelling_it_then_answers_ca
 
 
 # ---- fault injection and stats ----------------------------------------------------------------------------------
+
+
+def test_stale_reads_lag_and_go_backwards_for_at_most_the_configured_seconds(azurite, storage: TestStorage):
+    """--stale-reads: status GETs come from a cache of the last SECONDS of answers (a stale NotStarted came back for
+    about a minute after a DELETE in test_cancel_translation.json); cached answers keep their X-RequestId and carry
+    an Age, as recorded in test_multiple_sources_single_target.json."""
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    body = {
+        "inputs": [folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl"), "fr")])]
+    }
+    with serve_emulator(stale_reads=2, seed=7, workers=1, chars_per_second=20) as emulator:  # 0.25 s to translate
+        api = TranslatorApi(emulator)
+        job_id = api.start(body)
+        seen: list[str] = []
+        ages: set[str] = set()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            response = api.call("GET", f"/document/batches/{job_id}")
+            seen.append(response.json()["status"])
+            ages.add(response.headers.get("Age", "0"))
+            if seen[-1] == "Succeeded" and seen.count("Succeeded") >= 30:
+                break
+            time.sleep(0.05)
+        first_end = seen.index("Succeeded")
+        assert any(status != "Succeeded" for status in seen[first_end:]), "a read after the end went backwards"
+        assert ages - {"0"}, "cached answers carry an Age"
+        time.sleep(2.2)  # past the window: every answer now is from after the end
+        assert {api.call("GET", f"/document/batches/{job_id}").json()["status"] for _ in range(10)} == {"Succeeded"}
+
+
+def test_2026_03_01_document_statuses_carry_the_image_counters_and_the_deployment(azurite, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "a.txt", "Hello")
+    target = {"targetUrl": storage.container_sas_url(tgt, "rwl"), "language": "fr", "deploymentName": "my-model"}
+    body = {"inputs": [{"source": {"sourceUrl": storage.container_sas_url(src, "rl")}, "targets": [target]}]}
+    with serve_emulator() as emulator:
+        api = TranslatorApi(emulator, api_version="2026-03-01")
+        (document,) = api.documents(api.wait(api.start(body))["id"])
+    assert document["deploymentName"] == "my-model"
+    assert {key: document[key] for key in ("imageCharged", "imageCharacterDetected", "totalImageScansSucceeded")} == {
+        "imageCharged": 0,
+        "imageCharacterDetected": 0,
+        "totalImageScansSucceeded": 0,
+    }
 
 
 def test_throttling_rate_and_retry_after_are_as_configured(azurite):

@@ -165,8 +165,8 @@ class Pipeline:
     def _pages(url: str, params: dict[str, str], headers: dict[str, str]) -> Iterator[dict[str, Any]]:
         page = requests.get(url, params=params, headers=headers, timeout=30).json()
         yield from page["value"]
-        while page.get("nextLink"):
-            page = requests.get(page["nextLink"], headers=headers, timeout=30).json()
+        while page.get("@nextLink"):
+            page = requests.get(page["@nextLink"], headers=headers, timeout=30).json()
             yield from page["value"]
 
     def translated(self, language: str, name: str) -> str:

@@ -47,14 +47,14 @@ class TranslatorApi:
             time.sleep(0.05)
 
     def follow_pages(self, path: str, params: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Every item across pages, following nextLink as a client must; returns (items, pages)."""
+        """Every item across pages, following @nextLink as a client must; returns (items, pages)."""
         response = self.call("GET", path, params=params)
         pages = 1
         assert response.status_code == 200, response.text
         body = response.json()
         items = list(body["value"])
-        while body.get("nextLink"):
-            response = self.session.get(body["nextLink"], headers=self.emulator.headers(), timeout=30)
+        while body.get("@nextLink"):
+            response = self.session.get(body["@nextLink"], headers=self.emulator.headers(), timeout=30)
             assert response.status_code == 200, response.text
             body = response.json()
             items.extend(body["value"])
