@@ -44,6 +44,12 @@ FINISHED_DOCUMENT_STATUSES = ("Succeeded", "Failed", "Cancelled")
 TICK_STEPS = 4  # recover, poll, submit, overdue
 UNRECORDED_RETRY = timedelta(minutes=1)  # a job some of whose messages the outbox refused is announced again then
 SUBMIT_SECONDS_PER_TICK = 10.0  # then the tick ends, so the next one polls on time; a later tick or trigger goes on
+# Status reads are served from caches (`Cache-Control: public, max-age=1`; a stale status kept coming back for about a
+# minute in a recording): a job can read as ended while its document list still shows a document running, or none.
+# Such a job is polled again after STALE_READ_RETRY, for up to STALE_READ_GRACE after its end was first seen; then a
+# result still missing is announced as missing.
+STALE_READ_RETRY = timedelta(seconds=5)
+STALE_READ_GRACE = timedelta(minutes=3)
 
 
 @dataclass
@@ -191,6 +197,8 @@ class Poller:
             return self._announce(job, status, Problem(Reason.JOB_TIMED_OUT, message))
         if _finished(status.summary) > _finished(job.summary):
             return self._announce_finished(job, status)
+        if _finished(status.summary) < _finished(job.summary):
+            return []  # a stale read (a cache answering with an older status): keep what was recorded
         if (status.status, status.summary) != (job.status, job.summary):  # unchanged jobs cost no Table write
             job.status, job.summary = status.status, status.summary
             self.services.ledger.update(job)
@@ -250,6 +258,7 @@ class Poller:
             except JobNotFound:
                 documents = []
         own_reason_first = False  # the app's own job errors (timeout, lost job, existing output) say it all
+        own_end = job_error is None and status is not None and status.status != "ValidationFailed"
         if job_error is None and status is not None and status.error is not None:
             job_error = status.error
             own_reason_first = status.status == "Failed"  # every document failed: the job's error is the first's
@@ -259,6 +268,8 @@ class Poller:
             members, unblocked = self._split_by_existing_targets(members)
             job_error = Problem(TARGET_EXISTS, _TARGET_EXISTS_MESSAGE)
         by_source = _documents_by_source(documents, self.services.blobs.path_of)
+        if own_end and self._results_lag(job, status, members, by_source, now):
+            return []
         announcements = [
             self._announcement(job, member, by_source, job_error, now, own_reason_first=own_reason_first)
             for member in members
@@ -292,6 +303,33 @@ class Poller:
             ),
         )
         return announced.to_request
+
+    def _results_lag(
+        self,
+        job: JobRecord,
+        status: JobStatus,
+        members: list[BatchMember],
+        by_source: dict[tuple[str, str], dict[str, DocumentStatus]],
+        now: datetime,
+    ) -> bool:
+        """Whether the job reads as ended but its document list does not yet show every member's results (a stale
+        read): then it is polled again soon instead of announcing documents as missing, within STALE_READ_GRACE."""
+        lagging = [m for m in members if not _all_finished(m, by_source.get((m.container, m.name)))]
+        if not lagging:
+            return False
+        job.ended_seen_at = job.ended_seen_at or now
+        if now - job.ended_seen_at >= STALE_READ_GRACE:
+            return False
+        logger.info(
+            "job %s: %s, but %d documents show no result yet; polling again",
+            job.key,
+            status.status,
+            len(lagging),
+            extra=log_fields("job.results_lag", job_id=job.key, batch_size=len(lagging)),
+        )
+        job.next_poll_at = now + STALE_READ_RETRY
+        self.services.ledger.update(job)
+        return True
 
     def _announce_later(self, job: JobRecord, all_members: list[BatchMember], done: list[BatchMember]) -> None:
         """The job ended but the outbox refused some of its messages: the others count as announced (the job's

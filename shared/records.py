@@ -191,6 +191,7 @@ class JobRecord(Record):
     summary: dict[str, int] | None = None
     completed_at: datetime | None = None
     announced: str | None = None  # members announced while the job ran: a bitmap over their keys in order (base64)
+    ended_seen_at: datetime | None = None  # first poll that saw the job ended while its document list still lagged
 
     def announced_keys(self, members: list[BatchMember]) -> set[str]:
         bits = base64.b64decode(self.announced or "")

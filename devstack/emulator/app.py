@@ -43,7 +43,7 @@ from devstack.emulator.journal import JobJournal
 from devstack.emulator.listing import ListQuery, parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
 from devstack.emulator.redaction import install_sas_redaction
-from devstack.emulator.stale_reads import CachedAnswer, StaleReads
+from devstack.emulator.stale_reads import StaleReads
 from devstack.emulator.start_request import InputSpec, parse_start_request
 from devstack.emulator.stats import RequestStats, operation_name
 
@@ -60,7 +60,8 @@ _COGNITIVE_SERVICES_AUDIENCE = "https://cognitiveservices.azure.com"
 
 def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastAPI:
     install_sas_redaction()
-    store = JobStore(JobJournal(Path(config.state_dir)) if config.state_dir else None)
+    stale_reads = StaleReads(config.stale_reads, config.seed)
+    store = JobStore(JobJournal(Path(config.state_dir)) if config.state_dir else None, on_change=stale_reads.remember)
     runner = JobRunner(
         store,
         BlobGateway(config.storage_connection_string),
@@ -71,7 +72,6 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
     )
     stats = RequestStats()
     faults = FaultInjector(config)
-    stale_reads = StaleReads(config.stale_reads, config.seed)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -99,8 +99,6 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
         request_id = str(uuid.uuid4())
         response.headers["X-RequestId"] = request_id
         response.headers["apim-request-id"] = request_id  # the service sends both, equal (every recording)
-        if stale_reads.enabled and request.method == "GET" and response.status_code == 200:
-            response = await _maybe_stale(stale_reads, request, response)
         stats.record(operation_name(request.method, request.url.path), response.status_code)
         return response
 
@@ -158,14 +156,17 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
     async def list_translations(request: Request) -> Response:
         query = parse_list_query(request.query_params)
         jobs = query.select(
-            store.all(), id_of=lambda j: j.id, status_of=lambda j: j.status, created_of=lambda j: j.created
+            [stale_reads.view(job) for job in store.all()],
+            id_of=lambda j: j.id,
+            status_of=lambda j: j.status,
+            created_of=lambda j: j.created,
         )
         with store.lock:
             return _paged(request, query, jobs, lambda job: job.to_wire(_api_version(request)))
 
     @app.get("/translator/document/batches/{job_id}")
     async def get_translation(request: Request, job_id: str) -> Response:
-        job = _find_job(store, job_id)
+        job = stale_reads.view(_find_job(store, job_id))
         with store.lock:
             return json_response(request, job.to_wire(_api_version(request)))
 
@@ -181,7 +182,7 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
 
     @app.get("/translator/document/batches/{job_id}/documents")
     async def list_documents(request: Request, job_id: str) -> Response:
-        job = _find_job(store, job_id)
+        job = stale_reads.view(_find_job(store, job_id))
         query = parse_list_query(request.query_params)
         with store.lock:
             documents = query.select(
@@ -194,7 +195,7 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
 
     @app.get("/translator/document/batches/{job_id}/documents/{document_id}")
     async def get_document(request: Request, job_id: str, document_id: str) -> Response:
-        job = _find_job(store, job_id)
+        job = stale_reads.view(_find_job(store, job_id))
         _require_guid(document_id, "document")
         with store.lock:
             for document in job.reported_documents:
@@ -266,21 +267,6 @@ class FaultInjector:
                     503, SERVICE_UNAVAILABLE, "ServiceTemporaryUnavailable", "The service is temporarily unavailable."
                 )
             raise ApiError(500, INTERNAL_SERVER_ERROR, "InternalServerError", "An unexpected error occurred.")
-
-
-async def _maybe_stale(stale_reads: StaleReads, request: Request, response: Response) -> Response:
-    """With `--stale-reads`: the answer to this status GET may be an earlier one for the same URL (see
-    stale_reads.py), with its original `X-RequestId` and an `Age` header, as a cache would give it."""
-    if not request.url.path.startswith("/translator/document/batches"):
-        return response
-    body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-    headers = tuple((k, v) for k, v in response.headers.items() if k.lower() != "content-length")
-    fresh = CachedAnswer(StaleReads.now(), response.status_code, body, headers)
-    chosen, age = stale_reads.answer(str(request.url), fresh)
-    answer = Response(chosen.body, status_code=chosen.status_code, headers=dict(chosen.headers))
-    if age:
-        answer.headers["Age"] = str(age)
-    return answer
 
 
 def error_response(error: ApiError) -> Response:

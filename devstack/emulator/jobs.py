@@ -16,7 +16,7 @@ from devstack.emulator.errors import ErrorDetail
 from devstack.emulator.glossaries import Glossary
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from devstack.emulator.journal import JobJournal
 
@@ -195,9 +195,10 @@ class JobStore:
     """Thread-safe job table; every mutation of a job or its documents happens under its lock and, with a journal
     (`--state-dir`), is written there before the lock is released."""
 
-    def __init__(self, journal: JobJournal | None = None) -> None:
+    def __init__(self, journal: JobJournal | None = None, *, on_change: Callable[[Job], None] | None = None) -> None:
         self.lock = threading.RLock()
         self._journal = journal
+        self._on_change = on_change
         self._jobs: dict[str, Job] = {job.id: job for job in journal.load()} if journal else {}
 
     def add(self, job: Job) -> None:
@@ -205,11 +206,15 @@ class JobStore:
             self._jobs[job.id] = job
             if self._journal:
                 self._journal.add(job)
+            if self._on_change:
+                self._on_change(job)
 
     def persist(self, job: Job, records: Iterable[DocumentRecord] = ()) -> None:
         """Record a change to `job` and to `records` (call under the lock, after changing them)."""
         if self._journal:
             self._journal.save(job, records)
+        if self._on_change:
+            self._on_change(job)
 
     def close(self) -> None:
         if self._journal:

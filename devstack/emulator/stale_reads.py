@@ -1,28 +1,22 @@
-"""The `--stale-reads SECONDS` fault: status reads answered from a cache that lags and can go backwards.
+"""The `--stale-reads SECONDS` fault: status reads that lag behind the job and can go backwards.
 
-Status responses carry `Cache-Control: public, max-age=1`, and the service's front door serves them from caches: in
-test_cancel_translation.pyTestCancelTranslationtest_cancel_translation.json a stale `NotStarted` kept coming back
-for about a minute after a DELETE, and cached answers repeat the original `X-RequestId` with a growing `Age`
-(test_translation.pyTestTranslationtest_multiple_sources_single_target.json). With the fault on, each status GET is
-answered by one of the answers given to the same URL in the last SECONDS, picked at random (seeded): an answer can
-lag, and two reads in a row can go backwards.
+Status responses carry `Cache-Control: public, max-age=1` and are served through caches and replicas: in
+test_cancel_translation.pyTestCancelTranslationtest_cancel_translation.json a stale `NotStarted` kept coming back for
+about a minute after a DELETE. With the fault on, the store keeps each job's states of the last SECONDS, and every
+status read (a job, the job list, a job's documents, one document) shows the job as it was at a moment picked at
+random (seeded) within that window. So a job can read as ended while its document list still shows a document
+running, or as running again after it read as ended; nothing older than SECONDS is ever shown.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class CachedAnswer:
-    given_at: float
-    status_code: int
-    body: bytes
-    headers: tuple[tuple[str, str], ...]
+from devstack.emulator.jobs import Job
 
 
 class StaleReads:
@@ -30,26 +24,42 @@ class StaleReads:
         self._seconds = seconds
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._answers: defaultdict[str, list[CachedAnswer]] = defaultdict(list)
+        self._states: defaultdict[str, list[tuple[float, Job]]] = defaultdict(list)
 
     @property
     def enabled(self) -> bool:
         return self._seconds > 0
 
-    def answer(self, url: str, fresh: CachedAnswer) -> tuple[CachedAnswer, int]:
-        """The answer to give for `url` now, and its age in whole seconds (0 for the fresh one)."""
+    def remember(self, job: Job) -> None:
+        """Keep the job's state as it is now (called under the store's lock after every change)."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        state = dataclasses.replace(
+            job,
+            documents=[dataclasses.replace(record) for record in job.documents],
+            sources=[],
+            glossary_cache={},
+        )
         with self._lock:
-            kept = [old for old in self._answers[url] if fresh.given_at - old.given_at <= self._seconds]
-            kept.append(fresh)
-            self._answers[url] = kept
-            chosen = self._random.choice(kept)
-            if len(self._answers) > 10_000:  # bounded: forget URLs whose answers have all expired
-                for key in [
-                    key for key, old in self._answers.items() if fresh.given_at - old[-1].given_at > self._seconds
-                ]:
-                    del self._answers[key]
-        return chosen, int(fresh.given_at - chosen.given_at)
+            states = self._states[job.id]
+            states.append((now, state))
+            # keep the newest state older than the window: it is what a read at the window's start shows
+            while len(states) > 1 and states[1][0] <= now - self._seconds:
+                states.pop(0)
 
-    @staticmethod
-    def now() -> float:
-        return time.monotonic()
+    def view(self, job: Job) -> Job:
+        """The job as a read shows it: as it was at a random moment of the last SECONDS (itself when off)."""
+        if not self.enabled:
+            return job
+        with self._lock:
+            states = self._states.get(job.id)
+            if not states:
+                return job
+            moment = time.monotonic() - self._random.uniform(0, self._seconds)
+            shown = states[0][1]
+            for given_at, state in states:
+                if given_at > moment:
+                    break
+                shown = state
+            return shown

@@ -42,3 +42,17 @@ def test_under_throttling_errors_and_latency_every_document_is_announced_without
 @pytest.mark.stress
 def test_both_throttling_kinds_with_more_documents(make_pipeline):
     check_faults(make_pipeline, list(FAULTS), documents=12)
+
+
+def test_with_stale_status_reads_every_document_is_announced_with_its_real_result(make_pipeline):
+    """--stale-reads: job and document statuses come from a cache of the last 3 s of answers, so a job can read as
+    ended while its document list still shows a document running, and statuses go backwards. The poller must wait
+    for the results instead of announcing a document as not translated."""
+    with make_pipeline(emulator_settings={"stale_reads": 3, "seed": 11, "chars_per_second": 400}) as pipeline:
+        names = [f"stale-{index:02}.txt" for index in range(6)]
+        for name in names:
+            pipeline.drop(name, f"{name} is read from a cache.")
+        messages = pipeline.run_until_announced(len(names), timeout=180, interval=0.2)
+        assert sorted(m["data"]["source"]["name"] for m in messages) == names
+        assert {m["data"]["status"] for m in messages} == {"Succeeded"}, [m["data"].get("error") for m in messages]
+        assert all(target["status"] == "Succeeded" for m in messages for target in m["data"]["targets"])
