@@ -12,7 +12,7 @@ from typing import Any
 from devstack.emulator.errors import DocumentFailure
 
 DEFAULT_SOURCE = "en"  # Argos cannot detect a language: documents without source.language are taken as English
-_PLACEHOLDER = re.compile("(\ue000\\d+\ue001)")
+_KEPT = re.compile("(\ue000\\d+\ue001|\ue002)")  # glossary placeholders and run boundaries, never sent to the model
 _INSTALL_HINT = (
     "install the optional extra and a language package where the internet is available: "
     "`pip install argostranslate` then `argospm update && argospm install translate-en_de` "
@@ -67,10 +67,10 @@ class ArgosEngine:
 
     @staticmethod
     def _translate_one(translation: Any, text: str) -> str:
-        """Translate between glossary placeholders, which a neural model would not keep intact."""
-        pieces = _PLACEHOLDER.split(text)
+        """Translate between glossary placeholders and run boundaries, which a neural model would not keep intact."""
+        pieces = _KEPT.split(text)
         return "".join(
-            piece if _PLACEHOLDER.fullmatch(piece) or not piece.strip() else _keep_spacing(piece, translation)
+            piece if _KEPT.fullmatch(piece) or not piece.strip() else _keep_spacing(piece, translation)
             for piece in pieces
         )
 

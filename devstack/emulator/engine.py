@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from devstack.emulator.glossaries import Glossary
 
+# Where one run of a paragraph ends and the next begins (Office documents): engines keep it where it stands, as they
+# keep inline tags, so each run's formatting covers the translation of that run's own words.
+RUN_BOUNDARY = "\ue002"
 # Spans the pseudo engine never alters: glossary placeholders, URLs, e-mail addresses, markup entities, numbers.
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _DELIMITERS = re.compile("[\ue000\ue001]")
@@ -100,16 +103,29 @@ class TextTranslator:
 
     def _protect(self, text: str, replacements: list[str]) -> str:
         """Glossary terms become placeholders the engine keeps; so do the placeholder delimiters U+E000/U+E001 where
-        the document itself has them, so they come back as they were and never pass for a placeholder."""
+        the document itself has them, so they come back as they were and never pass for a placeholder. Terms are
+        found across run boundaries; a term that spans runs goes into the run where it starts, the others it
+        covered stay empty."""
         matcher = self._glossary.matcher
+        clean, at = _without_boundaries(text)
         pieces: list[str] = []
         last = 0
-        for start, end in matcher.spans(text) if matcher else ():
-            pieces.append(_DELIMITERS.sub(lambda m: _placeholder(m.group(0), replacements), text[last:start]))
-            pieces.append(_placeholder(self._glossary.terms[text[start:end]], replacements))
-            last = end
+        for start, end in matcher.spans(clean) if matcher else ():
+            term_start, term_end = at(start), at(end - 1) + 1
+            pieces.append(_DELIMITERS.sub(lambda m: _placeholder(m.group(0), replacements), text[last:term_start]))
+            pieces.append(_placeholder(self._glossary.terms[clean[start:end]], replacements))
+            pieces.append(RUN_BOUNDARY * text.count(RUN_BOUNDARY, term_start, term_end))
+            last = term_end
         pieces.append(_DELIMITERS.sub(lambda m: _placeholder(m.group(0), replacements), text[last:]))
         return "".join(pieces)
+
+
+def _without_boundaries(text: str) -> tuple[str, Callable[[int], int]]:
+    """`text` without run boundaries, and where each of its characters stands in `text`."""
+    if RUN_BOUNDARY not in text:
+        return text, lambda index: index
+    positions = [index for index, char in enumerate(text) if char != RUN_BOUNDARY]
+    return text.replace(RUN_BOUNDARY, ""), positions.__getitem__
 
 
 def _placeholder(replacement: str, replacements: list[str]) -> str:
@@ -124,4 +140,5 @@ def _restored(match: re.Match[str], replacements: list[str]) -> str:
 
 def charged_characters(segments: Sequence[str]) -> int:
     """Characters charged for a document: the characters of its translatable source text."""
-    return sum(len(text) for text in segments if text.strip())
+    texts = (text.replace(RUN_BOUNDARY, "") for text in segments)
+    return sum(len(text) for text in texts if text.strip())

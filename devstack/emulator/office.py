@@ -6,9 +6,11 @@ charts and images; python-pptx would reach every text frame, but one path that r
 parts serves all three formats and leaves every other part byte-for-byte as it was. The tests build and check
 documents with those libraries.
 
-A paragraph split into runs (formatting changes, spell-check marks, fields) is translated as one sentence, so a
-glossary term spanning runs still applies; the translation is then shared out over the same runs in proportion to
-their original lengths, cut at word boundaries, so the count of paragraphs, runs and cells never changes.
+A paragraph split into runs (formatting changes, spell-check marks, fields) is translated as one sentence with a
+boundary mark (engine.RUN_BOUNDARY) between its runs, so a glossary term spanning runs still applies; the engine keeps
+the marks as it keeps inline tags, and each run gets the translation of its own words, so bold stays on the same
+words. An engine that loses a mark gets its translation shared out over the runs in proportion to their original
+lengths, cut at word boundaries. The count of paragraphs, runs and cells never changes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from devstack.emulator.engine import RUN_BOUNDARY
 from devstack.emulator.errors import DocumentFailure
 
 _CONTENT_TYPES = "[Content_Types].xml"
@@ -127,7 +130,10 @@ class OfficePackage:
         self._paragraphs = [
             paragraph for tree in self._trees.values() for paragraph in _paragraphs(tree, layout) if paragraph.texts
         ]
-        self.segments = ["".join(text.text or "" for text in paragraph.texts) for paragraph in self._paragraphs]
+        # one segment per paragraph, its runs joined by RUN_BOUNDARY: translated as one sentence, split back per run
+        self.segments = [
+            RUN_BOUNDARY.join(text.text or "" for text in paragraph.texts) for paragraph in self._paragraphs
+        ]
 
     def _xml(self, part: str, name: str) -> etree._Element:
         """A part parsed without entities, DTDs or network access; one that declares a DTD is refused, as Office
@@ -143,7 +149,7 @@ class OfficePackage:
 
     def write(self, translated: Sequence[str], out: BinaryIO) -> None:
         for paragraph, text in zip(self._paragraphs, translated, strict=True):
-            for element, share in zip(paragraph.texts, distribute(text, paragraph.lengths), strict=True):
+            for element, share in zip(paragraph.texts, _run_shares(text, paragraph.lengths), strict=True):
                 element.text = share
                 if share != share.strip():
                     element.set(_XML_SPACE, "preserve")
@@ -203,6 +209,15 @@ def _paragraphs(tree: etree._Element, layout: TextLayout) -> list[_Paragraph]:
         ]
         found.append(_Paragraph(texts, [len(text.text or "") for text in texts]))
     return found
+
+
+def _run_shares(text: str, lengths: Sequence[int]) -> list[str]:
+    """Each run's translation: the text between the run boundaries the engine kept; when it did not keep them all,
+    the translation shared out in proportion to the runs' original lengths."""
+    shares = text.split(RUN_BOUNDARY)
+    if len(shares) == len(lengths):
+        return shares
+    return distribute(text.replace(RUN_BOUNDARY, ""), lengths)
 
 
 def distribute(text: str, lengths: Sequence[int]) -> list[str]:

@@ -73,3 +73,10 @@ def test_without_argostranslate_the_server_refuses_to_start_with_a_clear_message
     assert result.returncode != 0
     assert "argostranslate package is missing" in result.stderr
     assert "pip install argostranslate" in result.stderr
+
+
+def test_run_boundaries_are_kept_and_never_sent_to_the_model():
+    """Each run of an Office paragraph is translated on its own, so its formatting stays on its own words."""
+    assert engine().translate(["Contoso sold \ue00212,500 lamps\ue002 today."], source="en", target="de") == [
+        "<en-de>CONTOSO SOLD \ue002<en-de>12,500 LAMPS\ue002 <en-de>TODAY."
+    ]

@@ -45,7 +45,8 @@ def test_skip_applies_before_top_and_pages_follow_maxpagesize():
     page, next_skip = query.page(items)
     assert page == [1, 2]
     assert next_skip == 3
-    link = query.next_link("http://h/translator/document/batches", "2024-05-01", next_skip)
+    link = query.next_link("http://h/translator/document/batches", "2024-05-01", next_skip, len(items))
+    assert link == "http://h/translator/document/batches?skip=3&top=3&maxpagesize=2&api-version=2024-05-01"
     follow = parse_list_query({k: v[0] for k, v in parse_qs(urlsplit(link).query).items()})
     assert follow.page(items) == ([3, 4], 5)
     last = parse_list_query({"$skip": "5", "$top": "1", "$maxpagesize": "2"})

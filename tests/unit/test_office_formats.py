@@ -175,3 +175,52 @@ def test_one_parse_serves_several_languages(name, build):
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             assert package.testzip() is None
         assert any(segment.startswith(f"[{language}] ") for segment in segments_of(data, name))
+
+
+def _demo_paragraph_docx() -> bytes:
+    import docx
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("Contoso sold ")
+    paragraph.add_run("12,500 lamps").bold = True
+    paragraph.add_run(" this quarter.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _runs(data: bytes) -> list[tuple[str, bool]]:
+    import docx
+
+    (paragraph,) = docx.Document(io.BytesIO(data)).paragraphs
+    return [(run.text, bool(run.bold)) for run in paragraph.runs]
+
+
+def test_a_runs_formatting_covers_the_translation_of_that_runs_own_words():
+    """The demo's "Contoso sold **12,500 lamps**": the bold stays on the lamps, the `[fr] ` prefix in the first run."""
+    assert _runs(translate(_demo_paragraph_docx(), "report.docx")) == [
+        ("[fr] Çöñtöšö šöļd ", False),
+        ("12,500 ļåmpš", True),
+        (" thîš qûåŕtéŕ.", False),
+    ]
+
+
+def test_a_glossary_term_across_runs_goes_into_the_run_where_it_starts():
+    translated = translate(_demo_paragraph_docx(), "report.docx", Glossary({"sold 12,500": "VENDU 12 500"}))
+    assert _runs(translated) == [("[fr] Çöñtöšö VENDU 12 500", False), (" ļåmpš", True), (" thîš qûåŕtéŕ.", False)]
+
+
+class _EngineThatLosesRunBoundaries:
+    name = "lossy"
+
+    def translate(self, segments, *, source, target):
+        return [text.replace("\ue002", "").upper() for text in segments]
+
+
+def test_an_engine_that_loses_the_run_boundaries_gets_its_text_shared_out_by_length():
+    extracted = format_for("report.docx").extract(io.BytesIO(_demo_paragraph_docx()), "report.docx")
+    out = io.BytesIO()
+    extracted.write(TextTranslator(_EngineThatLosesRunBoundaries(), source=None, target="fr").translate, out)
+    runs = _runs(out.getvalue())
+    assert "".join(text for text, _ in runs) == "CONTOSO SOLD 12,500 LAMPS THIS QUARTER."
+    assert [bold for _, bold in runs] == [False, True, False]
