@@ -43,6 +43,7 @@ from devstack.emulator.journal import JobJournal
 from devstack.emulator.listing import ListQuery, parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
 from devstack.emulator.redaction import install_sas_redaction
+from devstack.emulator.single_document import translate_single
 from devstack.emulator.stale_reads import StaleReads
 from devstack.emulator.start_request import InputSpec, parse_start_request
 from devstack.emulator.stats import RequestStats, operation_name
@@ -62,10 +63,11 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
     install_sas_redaction()
     stale_reads = StaleReads(config.stale_reads, config.seed)
     store = JobStore(JobJournal(Path(config.state_dir)) if config.state_dir else None, on_change=stale_reads.remember)
+    engine = create_engine(config.engine)
     runner = JobRunner(
         store,
         BlobGateway(config.storage_connection_string),
-        create_engine(config.engine),
+        engine,
         workers=config.workers,
         chars_per_second=config.chars_per_second,
         limits=limits,
@@ -203,6 +205,18 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
                     return json_response(request, document.to_wire(_api_version(request)))
         raise ApiError(
             404, RESOURCE_NOT_FOUND, "DocumentNotFound", f"Document {document_id} was not found in job {job.id}."
+        )
+
+    @app.post("/translator/document:translate")
+    async def translate_document(request: Request) -> Response:
+        """The synchronous single-document translation (see single_document.py)."""
+        async with request.form(max_files=8, max_fields=16) as form:
+            query = {key.lower(): value for key, value in request.query_params.items()}
+            result = await run_in_threadpool(translate_single, form, query, engine)
+        runner.counters.translations_by_language[query["targetlanguage"]] += 1
+        runner.counters.characters_charged += result.characters
+        return Response(
+            result.content, media_type=result.content_type, headers={"X-Metered-Usage": str(result.characters)}
         )
 
     @app.get("/translator/document/formats")

@@ -14,6 +14,7 @@ _OPERATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(r"^/translator/document/batches/[^/]+$"), "get_translation"),
     ("DELETE", re.compile(r"^/translator/document/batches/[^/]+$"), "cancel_translation"),
     ("GET", re.compile(r"^/translator/document/formats/?$"), "get_formats"),
+    ("POST", re.compile(r"^/translator/document:translate$"), "translate_document"),
 )
 
 

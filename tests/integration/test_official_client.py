@@ -5,8 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from azure.ai.translation.document import DocumentTranslationClient
-from azure.ai.translation.document.models import DocumentTranslationInput, TranslationGlossary, TranslationTarget
+from azure.ai.translation.document import DocumentTranslationClient, SingleDocumentTranslationClient
+from azure.ai.translation.document.models import (
+    DocumentTranslateContent,
+    DocumentTranslationInput,
+    TranslationGlossary,
+    TranslationTarget,
+)
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
@@ -194,3 +199,59 @@ def test_office_folder_is_translated_and_corrupt_or_encrypted_files_fail_alone(
     assert docx_structure(storage.download(tgt, "report.docx"))["header"].startswith("[de] ")
     assert pptx_structure(storage.download(tgt, "deck.pptx"))["notes"].startswith("[de] ")
     assert xlsx_cells(storage.download(tgt, "sales.xlsx"))["values"][("Notes", "A1")].startswith("[de] ")
+
+
+def single_client_for(emulator: RunningEmulator, api_version: str) -> SingleDocumentTranslationClient:
+    return SingleDocumentTranslationClient(emulator.endpoint, AzureKeyCredential(emulator.key), api_version=api_version)
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_single_document_translation_with_a_glossary(emulator: RunningEmulator, api_version: str):
+    """As test_single_document_translation.pyTestSingleDocumentTranslationtest_translate_single_csv_glossary.json
+    records: the part's content type says text/html, its name .txt; the glossary keeps `test`; X-Metered-Usage 15."""
+    client = single_client_for(emulator, api_version)
+    content = DocumentTranslateContent(
+        document=("test-input.txt", b"This is a test.\n", "text/html"),
+        glossary=[("test-glossary.csv", b"test,test\n", "text/csv")],
+    )
+    usage: list[str] = []
+    translated = client.translate(
+        body=content,
+        target_language="hi",
+        raw_response_hook=lambda response: usage.append(response.http_response.headers["X-Metered-Usage"]),
+    )
+    assert translated.decode() == "[hi] Thîš îš å test.\n"
+    assert usage == ["15"]
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_single_document_translation_of_a_docx_keeps_its_structure(emulator: RunningEmulator, api_version: str):
+    client = single_client_for(emulator, api_version)
+    original = build_docx()
+    content = DocumentTranslateContent(document=("report.docx", original, "application/octet-stream"))
+    translated = client.translate(body=content, target_language="de")
+    assert len(docx_structure(translated)["paragraphs"]) == len(docx_structure(original)["paragraphs"])
+    assert docx_structure(translated)["paragraphs"][0][0][0].startswith("[de] ")
+
+
+def test_two_glossaries_are_refused_as_recorded(emulator: RunningEmulator):
+    """As test_translate_multiple_csv_glossary.json records: 400 MaxGlossaryFilesExceeded, target GlossaryBodies."""
+    client = single_client_for(emulator, "2024-05-01")
+    glossary = ("test-glossary.csv", b"test,test\n", "text/csv")
+    content = DocumentTranslateContent(
+        document=("test-input.txt", b"This is a test.\n", "text/html"), glossary=[glossary, glossary]
+    )
+    with pytest.raises(HttpResponseError) as error:
+        client.translate(body=content, target_language="hi")
+    assert error.value.status_code == 400
+    assert error.value.error.code == "InvalidRequest"
+    assert error.value.response.json()["error"]["innerError"]["code"] == "MaxGlossaryFilesExceeded"
+    assert error.value.error.target == "GlossaryBodies"
+
+
+def test_a_single_document_without_text_is_a_400_naming_the_reason(emulator: RunningEmulator):
+    client = single_client_for(emulator, "2024-05-01")
+    content = DocumentTranslateContent(document=("empty.txt", b"   \n", "text/plain"))
+    with pytest.raises(HttpResponseError) as error:
+        client.translate(body=content, target_language="fr")
+    assert error.value.response.json()["error"]["innerError"]["code"] == "NoTranslatableText"
