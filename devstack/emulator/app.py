@@ -212,7 +212,7 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
         """The synchronous single-document translation (see single_document.py)."""
         async with request.form(max_files=8, max_fields=16) as form:
             query = {key.lower(): value for key, value in request.query_params.items()}
-            result = await run_in_threadpool(translate_single, form, query, engine)
+            result = await run_in_threadpool(translate_single, form, query, engine, runner.counters)
         runner.counters.translations_by_language[query["targetlanguage"]] += 1
         runner.counters.characters_charged += result.characters
         return Response(
@@ -238,6 +238,7 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
                 "documents": dict(Counter(doc.status.value for job in jobs for doc in job.documents)),
                 "translationsByLanguage": dict(runner.counters.translations_by_language),
                 "charactersCharged": runner.counters.characters_charged,
+                "sourceLanguagesDetected": dict(runner.counters.source_languages_detected),
                 "engine": config.engine,
                 "workers": config.workers,
             }

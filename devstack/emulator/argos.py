@@ -11,7 +11,7 @@ from typing import Any
 
 from devstack.emulator.errors import DocumentFailure
 
-DEFAULT_SOURCE = "en"  # Argos cannot detect a language: documents without source.language are taken as English
+DEFAULT_SOURCE = "en"  # a document sent without a source language whose language detection could not tell
 _KEPT = re.compile("(\ue000\\d+\ue001|\ue002)")  # glossary placeholders and run boundaries, never sent to the model
 _INSTALL_HINT = (
     "install the optional extra and a language package where the internet is available: "

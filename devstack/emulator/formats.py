@@ -11,11 +11,12 @@ import csv
 import io
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from devstack.emulator.engine import charged_characters
+from devstack.emulator.engine import RUN_BOUNDARY, charged_characters
+from devstack.emulator.language_detection import SAMPLE_CHARS
 from devstack.emulator.office import PRESENTATION, SPREADSHEET, WORD, OfficePackage, TextLayout
 from devstack.emulator.text_codec import decode_text, detect_encoding, line_blocks
 
@@ -36,11 +37,30 @@ class ExtractedDocument:
 
     characters: int
     write: Callable[[Translate, BinaryIO], None]
+    sample: str = ""  # the start of its translatable text, for language detection
 
     @classmethod
     def in_memory(cls, segments: list[str], rebuild: Rebuild) -> ExtractedDocument:
         """A document whose segments are all held at once (markup and Office formats)."""
-        return cls(charged_characters(segments), lambda translate, out: rebuild(translate(segments), out))
+        return cls(
+            charged_characters(segments),
+            lambda translate, out: rebuild(translate(segments), out),
+            text_sample(segments),
+        )
+
+
+def text_sample(segments: Iterable[str], limit: int = SAMPLE_CHARS) -> str:
+    """The first `limit` characters of the segments' text, one segment per line."""
+    taken: list[str] = []
+    size = 0
+    for segment in segments:
+        text = segment.replace(RUN_BOUNDARY, "").strip()
+        if text:
+            taken.append(text)
+            size += len(text) + 1
+            if size >= limit:
+                break
+    return "\n".join(taken)[:limit]
 
 
 @dataclass(frozen=True)
@@ -79,9 +99,12 @@ def _extract_plain_text(source: BinaryIO, name: str) -> ExtractedDocument:
     """Each line is a segment; line endings, encoding and BOM are kept. Streams: a block of lines at a time, so a
     40 MB text file never sits in memory whole (one pass counts and checks the encoding, one pass per language)."""
     encoding = detect_encoding(source, name=name)
-    characters = sum(
-        len(body) for block in line_blocks(source, encoding, name=name) for body in _bodies(block) if body.strip()
-    )
+    characters = 0
+    sample = ""
+    for block in line_blocks(source, encoding, name=name):
+        bodies = _bodies(block)
+        characters += sum(len(body) for body in bodies if body.strip())
+        sample = sample or text_sample(bodies)
 
     def write(translate: Translate, out: BinaryIO) -> None:
         out.write(encoding.bom)
@@ -90,7 +113,7 @@ def _extract_plain_text(source: BinaryIO, name: str) -> ExtractedDocument:
             for line, body, translated in zip(block, bodies, translate(bodies), strict=True):
                 out.write((translated + line[len(body) :]).encode(encoding.codec))
 
-    return ExtractedDocument(characters, write)
+    return ExtractedDocument(characters, write, sample)
 
 
 def _bodies(lines: list[str]) -> list[str]:

@@ -35,6 +35,7 @@ from devstack.emulator.jobs import (
     new_id,
     utc_now,
 )
+from devstack.emulator.language_detection import detect_language
 from devstack.emulator.start_request import InputSpec, StorageType
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,13 @@ class TranslationCounters:
     def __init__(self) -> None:
         self.translations_by_language: Counter[str] = Counter()
         self.characters_charged = 0
+        self.source_languages_detected: Counter[str] = Counter()  # documents sent without a source language
+
+    def detected(self, extracted: ExtractedDocument) -> str | None:
+        """The detected language of a document sent without one (counted; None when it cannot be told)."""
+        language = detect_language(extracted.sample)
+        self.source_languages_detected[language or "unknown"] += 1
+        return language
 
 
 class JobRunner:
@@ -259,7 +267,8 @@ class JobRunner:
                 logger.exception("job %s: reading %s failed", job.id, source.location.public_url)
                 self._record_failures(job, source, _internal_error())
                 return
-            self._translate_pending(job, source, pending, extracted, content_type, characters)
+            language = source.source_language or self.counters.detected(extracted)
+            self._translate_pending(job, source, pending, extracted, content_type, characters, language)
 
     def _translate_pending(
         self,
@@ -269,13 +278,14 @@ class JobRunner:
         extracted: ExtractedDocument,
         content_type: str,
         characters: int,
+        language: str | None,
     ) -> None:
         for record, target in pending:
             if job.status is Status.CANCELLING:
                 self._update(job, record, Status.CANCELLED)
                 continue
             try:
-                self._translate_to(job, source, record, target, extracted, content_type, characters)
+                self._translate_to(job, record, target, extracted, content_type, characters, language)
             except _Interrupted:
                 return  # shutting down: the record stays Running in --state-dir and is resumed after a restart
             except DocumentFailure as failure:
@@ -321,16 +331,16 @@ class JobRunner:
     def _translate_to(
         self,
         job: Job,
-        source: SourceDocument,
         record: DocumentRecord,
         target: TargetSpec,
         extracted: ExtractedDocument,
         content_type: str,
         characters: int,
+        language: str | None,
     ) -> None:
         translator = TextTranslator(
             self._engine,
-            source=source.source_language,
+            source=language,
             target=record.language,
             glossary=self._glossary(job, target.glossaries),
         )

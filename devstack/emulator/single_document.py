@@ -22,6 +22,7 @@ from devstack.emulator.errors import INVALID_REQUEST, ApiError, DocumentFailure,
 from devstack.emulator.formats import DOCUMENT_FORMATS, DocumentFormat, format_for
 from devstack.emulator.glossaries import GLOSSARY_FORMATS, Glossary, parse_glossary
 from devstack.emulator.languages import is_supported
+from devstack.emulator.processor import TranslationCounters
 
 MAX_SINGLE_DOCUMENT_BYTES = 10 * 1024 * 1024  # the synchronous API's documented limit per document
 MAX_GLOSSARY_PARTS = 1
@@ -36,7 +37,9 @@ class TranslatedDocument:
     characters: int
 
 
-def translate_single(form: FormData, query: dict[str, str], engine: TranslationEngine) -> TranslatedDocument:
+def translate_single(
+    form: FormData, query: dict[str, str], engine: TranslationEngine, counters: TranslationCounters
+) -> TranslatedDocument:
     """Translate the form's document; raises ApiError (400) for a bad request or a document that cannot be
     translated."""
     target = query.get("targetlanguage")
@@ -75,6 +78,8 @@ def translate_single(form: FormData, query: dict[str, str], engine: TranslationE
         extracted = document_format.extract(io.BytesIO(data), name)
         if extracted.characters == 0:
             raise DocumentFailure("NoTranslatableText", "The document does not have any translatable text.")
+        if source is None:
+            source = counters.detected(extracted)
         translator = TextTranslator(engine, source=source, target=target, glossary=glossary)
         out = io.BytesIO()
         extracted.write(translator.translate, out)

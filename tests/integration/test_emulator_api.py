@@ -893,3 +893,17 @@ def test_awkward_blob_names_round_trip_in_file_and_folder_modes(api: TranslatorA
         assert status["summary"]["success"] == len(names), api.documents(status["id"])
         assert storage.blob_names(target) == sorted(names)
         assert storage.download(target, "hash#1.txt").decode().startswith("[fr] ")
+
+
+def test_documents_without_a_source_language_have_it_detected(azurite, storage: TestStorage):
+    src, tgt = storage.new_container("src"), storage.new_container("tgt")
+    storage.upload(src, "de.txt", "Wir haben in diesem Quartal zwölftausend Lampen verkauft, ein Rekord.")
+    storage.upload(src, "es.md", "# Informe\n\nContoso vendió doce mil lámparas este trimestre, todo un récord.")
+    given = {
+        "inputs": [folder_input(storage.container_sas_url(src, "rl"), [(storage.container_sas_url(tgt, "rwl"), "fr")])]
+    }
+    with serve_emulator() as emulator:
+        api = TranslatorApi(emulator)
+        assert api.wait(api.start(given))["status"] == "Succeeded"
+        stats = api.session.get(f"{emulator.endpoint}/emulator/stats", timeout=10).json()
+    assert stats["sourceLanguagesDetected"] == {"de": 1, "es": 1}
