@@ -19,11 +19,13 @@ from devstack.emulator.engine import RUN_BOUNDARY, charged_characters
 from devstack.emulator.language_detection import SAMPLE_CHARS
 from devstack.emulator.office import PRESENTATION, SPREADSHEET, WORD, OfficePackage, TextLayout
 from devstack.emulator.text_codec import decode_text, detect_encoding, line_blocks
+from devstack.emulator.xliff import XliffDocument
 
 # A cell may be as long as a document (csv's default limit, 131,072 characters, failed a valid file)
 csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 
 Rebuild = Callable[[Sequence[str], BinaryIO], None]
+LabelledRebuild = Callable[[Sequence[str], BinaryIO, str], None]  # also told the target language (XLIFF records it)
 Translate = Callable[[Sequence[str]], list[str]]
 Extract = Callable[[BinaryIO, str], "ExtractedDocument"]
 
@@ -32,19 +34,24 @@ Extract = Callable[[BinaryIO, str], "ExtractedDocument"]
 class ExtractedDocument:
     """A parsed document: the characters a translation charges, and a writer of its translation.
 
-    `write(translate, out)` may call `translate` once with every segment, or (streaming formats) once per block.
+    `write(translate, out, language)` may call `translate` once with every segment, or (streaming formats) once per
+    block; `language` is the target language, for formats that record it.
     """
 
     characters: int
-    write: Callable[[Translate, BinaryIO], None]
+    write: Callable[[Translate, BinaryIO, str], None]
     sample: str = ""  # the start of its translatable text, for language detection
 
     @classmethod
     def in_memory(cls, segments: list[str], rebuild: Rebuild) -> ExtractedDocument:
         """A document whose segments are all held at once (markup and Office formats)."""
+        return cls.in_memory_labelled(segments, lambda translated, out, _: rebuild(translated, out))
+
+    @classmethod
+    def in_memory_labelled(cls, segments: list[str], rebuild: LabelledRebuild) -> ExtractedDocument:
         return cls(
             charged_characters(segments),
-            lambda translate, out: rebuild(translate(segments), out),
+            lambda translate, out, language: rebuild(translate(segments), out, language),
             text_sample(segments),
         )
 
@@ -106,7 +113,7 @@ def _extract_plain_text(source: BinaryIO, name: str) -> ExtractedDocument:
         characters += sum(len(body) for body in bodies if body.strip())
         sample = sample or text_sample(bodies)
 
-    def write(translate: Translate, out: BinaryIO) -> None:
+    def write(translate: Translate, out: BinaryIO, _language: str) -> None:
         out.write(encoding.bom)
         for block in line_blocks(source, encoding, name=name):
             bodies = _bodies(block)
@@ -298,6 +305,13 @@ def _office_extractor(layout: TextLayout) -> Extract:
     return extract
 
 
+def _extract_xliff(source: BinaryIO, name: str) -> ExtractedDocument:
+    document = XliffDocument(source.read(), name)
+    return ExtractedDocument.in_memory_labelled(document.segments, document.write)
+
+
+XLIFF_VERSIONS = ("1.0", "1.1", "1.2")  # as the service lists them; 2.0 files are translated too
+
 DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
     DocumentFormat("PlainText", (".txt",), ("text/plain",), _extract_plain_text),
     DocumentFormat("HtmlFile", (".html", ".htm"), ("text/html",), _extract_html),
@@ -327,9 +341,13 @@ DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
         ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
         _office_extractor(SPREADSHEET),
     ),
+    DocumentFormat(
+        "XLIFF", (".xlf",), ("application/xliff+xml",), _extract_xliff, versions=XLIFF_VERSIONS, default_version="1.2"
+    ),
 )
 
 GLOSSARY_FORMATS_WIRE: tuple[dict[str, Any], ...] = (
+    wire_format("XLIFF", (".xlf",), ("application/xliff+xml",), "Glossary", XLIFF_VERSIONS, "1.2"),
     wire_format("TSV", (".tsv", ".tab"), ("text/tab-separated-values",), "Glossary"),
     wire_format("CSV", (".csv",), ("text/csv",), "Glossary"),
 )

@@ -14,6 +14,7 @@ from devstack.emulator.errors import DocumentFailure
 from devstack.emulator.text_codec import decode_text
 
 GLOSSARY_FORMATS: dict[str, str] = {"TSV": "\t", "TAB": "\t", "CSV": ","}
+XLIFF_GLOSSARY_FORMATS = frozenset({"XLIFF", "XLF"})
 MAX_GLOSSARY_BYTES = 10 * 1024 * 1024
 MAX_GLOSSARY_TERMS = 100_000
 csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_GLOSSARY_BYTES))  # one long term is not a malformed file
@@ -78,15 +79,18 @@ def merge_glossaries(glossaries: Sequence[Glossary]) -> Glossary:
 
 
 def parse_glossary(data: bytes, file_format: str, *, name: str) -> Glossary:
-    """Parse a two-column glossary; a malformed one fails the document with a message naming the line."""
-    delimiter = GLOSSARY_FORMATS.get(file_format.upper())
-    if delimiter is None:
+    """Parse a two-column or XLIFF glossary; a malformed one fails the document with a message naming the line."""
+    kind = file_format.upper()
+    if kind not in GLOSSARY_FORMATS and kind not in XLIFF_GLOSSARY_FORMATS:
         raise DocumentFailure(
             "InvalidGlossaryFormat",
-            f"Glossary '{name}' has format '{file_format}'; supported glossary formats: TSV, CSV.",
+            f"Glossary '{name}' has format '{file_format}'; supported glossary formats: XLIFF, TSV, CSV.",
         )
     if len(data) > MAX_GLOSSARY_BYTES:
         raise DocumentFailure("GlossaryTooLarge", f"Glossary '{name}' is larger than 10 MB.")
+    if kind in XLIFF_GLOSSARY_FORMATS:
+        return _xliff_glossary(data, name)
+    delimiter = GLOSSARY_FORMATS[kind]
     text, _ = decode_text(data, name=name)
     terms: dict[str, str] = {}
     for line_number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
@@ -105,4 +109,16 @@ def parse_glossary(data: bytes, file_format: str, *, name: str) -> Glossary:
                 f"Glossary '{name}' has more than {MAX_GLOSSARY_TERMS:,} terms (line {line_number}); split it by "
                 "subject or keep the terms that matter.",
             )
+    return Glossary(terms)
+
+
+def _xliff_glossary(data: bytes, name: str) -> Glossary:
+    from devstack.emulator.xliff import XliffDocument  # xliff -> xml_text -> engine -> glossaries: imported late
+
+    terms = XliffDocument(data, name).glossary_terms()
+    if len(terms) > MAX_GLOSSARY_TERMS:
+        raise DocumentFailure(
+            "GlossaryTooManyTerms",
+            f"Glossary '{name}' has more than {MAX_GLOSSARY_TERMS:,} terms; split it by subject.",
+        )
     return Glossary(terms)

@@ -26,6 +26,7 @@ from lxml import etree
 
 from devstack.emulator.engine import RUN_BOUNDARY
 from devstack.emulator.errors import DocumentFailure
+from devstack.emulator.xml_text import SAFE_PARSER_OPTIONS, run_shares
 
 _CONTENT_TYPES = "[Content_Types].xml"
 _CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
@@ -42,7 +43,6 @@ MAX_XML_BYTES = 128 * MB  # all parsed parts together
 MAX_PACKAGE_BYTES = 1024 * MB  # every part, once inflated (the others are copied through, piece by piece)
 MAX_RATIO = 200  # inflated / compressed, for parts over SMALL_PART
 SMALL_PART = 1 * MB
-_XML_PARSER = dict(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=True)
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # what an encrypted Office file is wrapped in
 
 _WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml."
@@ -109,8 +109,8 @@ class OfficePackage:
             )
         try:
             self._zip = zipfile.ZipFile(source)  # parts are read from the (spooled) file as they are needed
-            _check_sizes(self._zip.infolist(), name, kind)
-            _check_xml_sizes([self._zip.getinfo(_CONTENT_TYPES)], name)
+            check_sizes(self._zip.infolist(), name, kind)
+            check_xml_sizes([self._zip.getinfo(_CONTENT_TYPES)], name)
             types = self._xml(_CONTENT_TYPES, name)
             parts = {
                 item.get("PartName", "").lstrip("/"): item.get("ContentType", "")
@@ -123,7 +123,7 @@ class OfficePackage:
                 for part, content_type in parts.items()
                 if content_type in layout.text_content_types and part in self._zip.NameToInfo
             ]
-            _check_xml_sizes([self._zip.getinfo(part) for part in text_parts], name)
+            check_xml_sizes([self._zip.getinfo(part) for part in text_parts], name)
             self._trees = {part: self._xml(part, name) for part in text_parts}
         except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, EOFError, ValueError) as exc:
             raise DocumentFailure("InvalidDocument", f"'{name}' is corrupt or not a valid .{kind} file.") from exc
@@ -138,7 +138,7 @@ class OfficePackage:
     def _xml(self, part: str, name: str) -> etree._Element:
         """A part parsed without entities, DTDs or network access; one that declares a DTD is refused, as Office
         refuses it (its entities would be left unresolved, and the output would not be well-formed)."""
-        root = etree.fromstring(self._zip.read(part), etree.XMLParser(**_XML_PARSER))
+        root = etree.fromstring(self._zip.read(part), etree.XMLParser(**SAFE_PARSER_OPTIONS))
         docinfo = root.getroottree().docinfo
         if docinfo.doctype or docinfo.internalDTD is not None:
             raise DocumentFailure(
@@ -149,7 +149,7 @@ class OfficePackage:
 
     def write(self, translated: Sequence[str], out: BinaryIO) -> None:
         for paragraph, text in zip(self._paragraphs, translated, strict=True):
-            for element, share in zip(paragraph.texts, _run_shares(text, paragraph.lengths), strict=True):
+            for element, share in zip(paragraph.texts, run_shares(text, paragraph.lengths), strict=True):
                 element.text = share
                 if share != share.strip():
                     element.set(_XML_SPACE, "preserve")
@@ -158,13 +158,13 @@ class OfficePackage:
                 tree = self._trees.get(info.filename)
                 written = copy.copy(info)  # writing fills in offsets and sizes: never on the source's own entry
                 if tree is None:
-                    _copy_member(self._zip, info, target, written)
+                    copy_member(self._zip, info, target, written)
                 else:
                     xml = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
                     target.writestr(written, xml, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def _check_sizes(infos: list[zipfile.ZipInfo], name: str, kind: str) -> None:
+def check_sizes(infos: list[zipfile.ZipInfo], name: str, kind: str) -> None:
     total = 0
     for info in infos:
         total += info.file_size
@@ -178,7 +178,7 @@ def _check_sizes(infos: list[zipfile.ZipInfo], name: str, kind: str) -> None:
             )
 
 
-def _check_xml_sizes(infos: list[zipfile.ZipInfo], name: str) -> None:
+def check_xml_sizes(infos: list[zipfile.ZipInfo], name: str) -> None:
     largest = max(infos, key=lambda info: info.file_size, default=None)
     total = sum(info.file_size for info in infos)
     if largest is not None and (largest.file_size > MAX_XML_PART_BYTES or total > MAX_XML_BYTES):
@@ -189,7 +189,7 @@ def _check_xml_sizes(infos: list[zipfile.ZipInfo], name: str) -> None:
         )
 
 
-def _copy_member(
+def copy_member(
     source: zipfile.ZipFile, info: zipfile.ZipInfo, target: zipfile.ZipFile, written: zipfile.ZipInfo
 ) -> None:
     """Copy one part in 1 MB pieces (a 40 MB image never sits in memory whole)."""
@@ -209,47 +209,3 @@ def _paragraphs(tree: etree._Element, layout: TextLayout) -> list[_Paragraph]:
         ]
         found.append(_Paragraph(texts, [len(text.text or "") for text in texts]))
     return found
-
-
-def _run_shares(text: str, lengths: Sequence[int]) -> list[str]:
-    """Each run's translation: the text between the run boundaries the engine kept; when it did not keep them all,
-    the translation shared out in proportion to the runs' original lengths."""
-    shares = text.split(RUN_BOUNDARY)
-    if len(shares) == len(lengths):
-        return shares
-    return distribute(text.replace(RUN_BOUNDARY, ""), lengths)
-
-
-def distribute(text: str, lengths: Sequence[int]) -> list[str]:
-    """Share `text` over runs in proportion to their original lengths, cutting at spaces; empty runs stay empty."""
-    if len(lengths) == 1:
-        return [text]
-    total = sum(lengths)
-    if total == 0:
-        return [text] + [""] * (len(lengths) - 1)
-    shares, start, consumed = [], 0, 0
-    last_filled = max(index for index, length in enumerate(lengths) if length)
-    for index, length in enumerate(lengths):
-        if length == 0:
-            shares.append("")
-            continue
-        if index == last_filled:
-            shares.append(text[start:])
-            start = len(text)
-            continue
-        consumed += length
-        cut = _word_boundary(text, round(len(text) * consumed / total), start)
-        shares.append(text[start:cut])
-        start = cut
-    return shares
-
-
-def _word_boundary(text: str, ideal: int, floor: int) -> int:
-    """The cut nearest `ideal` just after a space (never before `floor`); `ideal` itself if there is no space near."""
-    ideal = max(floor, min(ideal, len(text)))
-    window = max(8, len(text) // 10)
-    for offset in range(window + 1):
-        for cut in (ideal + offset, ideal - offset):
-            if floor < cut < len(text) and text[cut - 1] == " ":
-                return cut
-    return ideal

@@ -345,7 +345,7 @@ class JobRunner:
             glossary=self._glossary(job, target.glossaries),
         )
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as output:
-            extracted.write(translator.translate, output)
+            extracted.write(translator.translate, output, record.language)
             if self._chars_per_second > 0 and self._stopping.wait(characters / self._chars_per_second):
                 raise _Interrupted
             length = output.tell()

@@ -20,14 +20,14 @@ from starlette.datastructures import FormData, UploadFile
 from devstack.emulator.engine import TextTranslator, TranslationEngine
 from devstack.emulator.errors import INVALID_REQUEST, ApiError, DocumentFailure, bad_request
 from devstack.emulator.formats import DOCUMENT_FORMATS, DocumentFormat, format_for
-from devstack.emulator.glossaries import GLOSSARY_FORMATS, Glossary, parse_glossary
+from devstack.emulator.glossaries import GLOSSARY_FORMATS, XLIFF_GLOSSARY_FORMATS, Glossary, parse_glossary
 from devstack.emulator.languages import is_supported
 from devstack.emulator.processor import TranslationCounters
 
 MAX_SINGLE_DOCUMENT_BYTES = 10 * 1024 * 1024  # the synchronous API's documented limit per document
 MAX_GLOSSARY_PARTS = 1
 _MAX_GLOSSARIES_MESSAGE = "The maximum number of glossary files has been exceeded."
-_GLOSSARY_CONTENT_TYPES = {"text/csv": "CSV", "text/tab-separated-values": "TSV"}
+_GLOSSARY_CONTENT_TYPES = {"text/csv": "CSV", "text/tab-separated-values": "TSV", "application/xliff+xml": "XLIFF"}
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def translate_single(
             source = counters.detected(extracted)
         translator = TextTranslator(engine, source=source, target=target, glossary=glossary)
         out = io.BytesIO()
-        extracted.write(translator.translate, out)
+        extracted.write(translator.translate, out, target)
     except DocumentFailure as failure:
         detail = failure.detail
         raise ApiError(400, detail.code, detail.inner_code, detail.message, target="Document") from failure
@@ -109,5 +109,6 @@ def _glossary(part: UploadFile) -> Glossary:
     name = part.filename or "glossary"
     extension = posixpath.splitext(name)[1].lstrip(".").upper()
     media_type = (part.content_type or "").split(";", 1)[0].strip().lower()
-    file_format = extension if extension in GLOSSARY_FORMATS else _GLOSSARY_CONTENT_TYPES.get(media_type, extension)
+    known = extension in GLOSSARY_FORMATS or extension in XLIFF_GLOSSARY_FORMATS
+    file_format = extension if known else _GLOSSARY_CONTENT_TYPES.get(media_type, extension)
     return parse_glossary(part.file.read(), file_format, name=name)

@@ -8,7 +8,7 @@ from typing import Any
 
 from devstack.emulator.blobs import BlobLocation, parse_location
 from devstack.emulator.errors import INVALID_REQUEST, bad_request
-from devstack.emulator.glossaries import GLOSSARY_FORMATS
+from devstack.emulator.glossaries import GLOSSARY_FORMATS, XLIFF_GLOSSARY_FORMATS
 from devstack.emulator.jobs import GlossaryRef, TargetSpec
 from devstack.emulator.languages import is_supported
 
@@ -125,10 +125,10 @@ def _parse_target(item: Any, where: str, storage_type: StorageType) -> TargetSpe
 def _parse_glossary(item: Any, where: str) -> GlossaryRef:
     if not isinstance(item, dict) or not item.get("glossaryUrl") or not item.get("format"):
         raise bad_request("InvalidGlossary", f"{where} needs 'glossaryUrl' and 'format'.", target=where)
-    if str(item["format"]).upper() not in GLOSSARY_FORMATS:
+    if str(item["format"]).upper() not in (*GLOSSARY_FORMATS, *XLIFF_GLOSSARY_FORMATS):
         raise bad_request(
             "InvalidGlossaryFormat",
-            f"{where}.format '{item['format']}' is not supported; use TSV or CSV.",
+            f"{where}.format '{item['format']}' is not supported; use XLIFF, TSV or CSV.",
             target=f"{where}.format",
         )
     _require_azure_blob(item, where)

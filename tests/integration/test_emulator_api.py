@@ -101,13 +101,15 @@ def test_formats_list_exactly_what_is_handled(api: TranslatorApi):
         "OpenXmlWord",
         "OpenXmlPresentation",
         "OpenXmlSpreadsheet",
+        "XLIFF",
     }
     assert all(f["fileExtensions"] and f["contentTypes"] for f in documents)
     # as test_supported_document_formats.json records: `versions` / `defaultVersion` only where a format has them
     assert all("versions" not in f and "defaultVersion" not in f for f in documents if f["format"] != "XLIFF")
     assert list(documents[0]) == ["format", "fileExtensions", "contentTypes", "type"]
     glossaries = api.call("GET", "/document/formats", params={"type": "glossary"}).json()["value"]
-    assert {f["format"] for f in glossaries} == {"TSV", "CSV"}
+    assert [f["format"] for f in glossaries] == ["XLIFF", "TSV", "CSV"]  # as recorded
+    assert (glossaries[0]["defaultVersion"], glossaries[0]["versions"]) == ("1.2", ["1.0", "1.1", "1.2"])
     assert_error(
         api.call("GET", "/document/formats", params={"type": "image"}), 400, "InvalidArgument", "InvalidFormatType"
     )

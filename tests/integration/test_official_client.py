@@ -131,7 +131,8 @@ def test_formats(emulator: RunningEmulator, api_version: str):
     documents = {f.file_format: f for f in client.get_supported_document_formats()}
     assert ".txt" in documents["PlainText"].file_extensions
     assert "text/html" in documents["HtmlFile"].content_types
-    assert {f.file_format for f in client.get_supported_glossary_formats()} == {"TSV", "CSV"}
+    assert {f.file_format for f in client.get_supported_glossary_formats()} == {"XLIFF", "TSV", "CSV"}
+    assert documents["XLIFF"].default_format_version == "1.2"
 
 
 @pytest.mark.parametrize("api_version", API_VERSIONS)

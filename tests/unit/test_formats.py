@@ -20,7 +20,7 @@ def pseudo(data: bytes, name: str, target: str = "fr") -> bytes:
     assert document_format is not None
     extracted = document_format.extract(io.BytesIO(data), name)
     out = io.BytesIO()
-    extracted.write(lambda segments: PseudoEngine().translate(segments, source=None, target=target), out)
+    extracted.write(lambda segments: PseudoEngine().translate(segments, source=None, target=target), out, target)
     return out.getvalue()
 
 
@@ -109,14 +109,18 @@ def test_format_lookup_is_by_extension_case_insensitive():
     assert format_for("noextension") is None
 
 
-OFFICE_SAMPLES = {".docx": build_docx, ".pptx": build_pptx, ".xlsx": build_xlsx}
+XLIFF_SAMPLE = (
+    b'<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2"><file source-language="en"><body>'
+    b'<trans-unit id="1"><source>Hello</source></trans-unit></body></file></xliff>'
+)
+STRUCTURED_SAMPLES = {".docx": build_docx, ".pptx": build_pptx, ".xlsx": build_xlsx, ".xlf": lambda: XLIFF_SAMPLE}
 
 
 def test_every_listed_format_has_a_working_handler():
     for document_format in DOCUMENT_FORMATS:
         for extension in document_format.extensions:
-            if extension in OFFICE_SAMPLES:
-                original = OFFICE_SAMPLES[extension]()
+            if extension in STRUCTURED_SAMPLES:
+                original = STRUCTURED_SAMPLES[extension]()
                 assert pseudo(original, f"x{extension}") != original
             else:
                 assert pseudo(b"Hello", f"x{extension}").decode().startswith("[fr] ")
@@ -133,7 +137,7 @@ def test_plain_text_streams_in_blocks_and_keeps_every_line_ending_and_the_bom():
         return PseudoEngine().translate(segments, source=None, target="fr")
 
     out = io.BytesIO()
-    format_for("big.txt").extract(io.BytesIO(original), "big.txt").write(translate, out)
+    format_for("big.txt").extract(io.BytesIO(original), "big.txt").write(translate, out, "fr")
 
     assert calls == [2000, 2000, 1003]  # a block of lines at a time
     result = out.getvalue()

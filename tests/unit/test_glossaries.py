@@ -31,7 +31,7 @@ def test_malformed_glossary_names_the_line(content: bytes):
 
 def test_unsupported_glossary_format_fails_the_document():
     with pytest.raises(DocumentFailure) as failure:
-        parse_glossary(b"<xliff/>", "XLIFF", name="g.xlf")
+        parse_glossary(b"%PDF-1.7", "PDF", name="g.pdf")
     assert failure.value.detail.inner_code == "InvalidGlossaryFormat"
 
 

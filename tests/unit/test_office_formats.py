@@ -11,7 +11,7 @@ from devstack.emulator.engine import PseudoEngine, TextTranslator
 from devstack.emulator.errors import DocumentFailure
 from devstack.emulator.formats import format_for
 from devstack.emulator.glossaries import Glossary
-from devstack.emulator.office import distribute
+from devstack.emulator.xml_text import distribute
 from tests.support.office_documents import (
     build_docx,
     build_pptx,
@@ -29,7 +29,7 @@ def translate(data: bytes, name: str, glossary: Glossary | None = None) -> bytes
     extracted = format_for(name).extract(io.BytesIO(data), name)
     translator = TextTranslator(PseudoEngine(), source=None, target="fr", glossary=glossary)
     out = io.BytesIO()
-    extracted.write(translator.translate, out)
+    extracted.write(translator.translate, out, "fr")
     return out.getvalue()
 
 
@@ -41,7 +41,7 @@ def segments_of(data: bytes, name: str) -> list[str]:
         seen.extend(segments)
         return list(segments)
 
-    format_for(name).extract(io.BytesIO(data), name).write(record, io.BytesIO())
+    format_for(name).extract(io.BytesIO(data), name).write(record, io.BytesIO(), "fr")
     return seen
 
 
@@ -169,7 +169,7 @@ def test_one_parse_serves_several_languages(name, build):
     outputs = {}
     for language in ("fr", "de", "ja"):
         out = io.BytesIO()
-        extracted.write(TextTranslator(PseudoEngine(), source=None, target=language).translate, out)
+        extracted.write(TextTranslator(PseudoEngine(), source=None, target=language).translate, out, language)
         outputs[language] = out.getvalue()
     for language, data in outputs.items():
         with zipfile.ZipFile(io.BytesIO(data)) as package:
@@ -220,7 +220,7 @@ class _EngineThatLosesRunBoundaries:
 def test_an_engine_that_loses_the_run_boundaries_gets_its_text_shared_out_by_length():
     extracted = format_for("report.docx").extract(io.BytesIO(_demo_paragraph_docx()), "report.docx")
     out = io.BytesIO()
-    extracted.write(TextTranslator(_EngineThatLosesRunBoundaries(), source=None, target="fr").translate, out)
+    extracted.write(TextTranslator(_EngineThatLosesRunBoundaries(), source=None, target="fr").translate, out, "fr")
     runs = _runs(out.getvalue())
     assert "".join(text for text, _ in runs) == "CONTOSO SOLD 12,500 LAMPS THIS QUARTER."
     assert [bold for _, bold in runs] == [False, True, False]
