@@ -18,6 +18,12 @@ from typing import Any, BinaryIO
 from devstack.emulator.engine import RUN_BOUNDARY, charged_characters
 from devstack.emulator.language_detection import SAMPLE_CHARS
 from devstack.emulator.office import PRESENTATION, SPREADSHEET, WORD, OfficePackage, TextLayout
+from devstack.emulator.opendocument import (
+    PRESENTATION_MIMETYPE,
+    SPREADSHEET_MIMETYPE,
+    TEXT_MIMETYPE,
+    OpenDocumentPackage,
+)
 from devstack.emulator.text_codec import decode_text, detect_encoding, line_blocks
 from devstack.emulator.xliff import XliffDocument
 
@@ -305,6 +311,14 @@ def _office_extractor(layout: TextLayout) -> Extract:
     return extract
 
 
+def _opendocument_extractor(mimetype: str) -> Extract:
+    def extract(source: BinaryIO, name: str) -> ExtractedDocument:
+        package = OpenDocumentPackage(source, name, mimetype)
+        return ExtractedDocument.in_memory(package.segments, package.write)
+
+    return extract
+
+
 def _extract_xliff(source: BinaryIO, name: str) -> ExtractedDocument:
     document = XliffDocument(source.read(), name)
     return ExtractedDocument.in_memory_labelled(document.segments, document.write)
@@ -340,6 +354,16 @@ DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
         (".xlsx",),
         ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
         _office_extractor(SPREADSHEET),
+    ),
+    DocumentFormat("OpenDocumentText", (".odt",), (TEXT_MIMETYPE,), _opendocument_extractor(TEXT_MIMETYPE)),
+    DocumentFormat(
+        "OpenDocumentPresentation",
+        (".odp",),
+        (PRESENTATION_MIMETYPE,),
+        _opendocument_extractor(PRESENTATION_MIMETYPE),
+    ),
+    DocumentFormat(
+        "OpenDocumentSpreadsheet", (".ods",), (SPREADSHEET_MIMETYPE,), _opendocument_extractor(SPREADSHEET_MIMETYPE)
     ),
     DocumentFormat(
         "XLIFF", (".xlf",), ("application/xliff+xml",), _extract_xliff, versions=XLIFF_VERSIONS, default_version="1.2"

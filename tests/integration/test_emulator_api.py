@@ -102,6 +102,9 @@ def test_formats_list_exactly_what_is_handled(api: TranslatorApi):
         "OpenXmlPresentation",
         "OpenXmlSpreadsheet",
         "XLIFF",
+        "OpenDocumentText",
+        "OpenDocumentSpreadsheet",
+        "OpenDocumentPresentation",
     }
     assert all(f["fileExtensions"] and f["contentTypes"] for f in documents)
     # as test_supported_document_formats.json records: `versions` / `defaultVersion` only where a format has them

@@ -13,6 +13,7 @@ from devstack.emulator.engine import PseudoEngine
 from devstack.emulator.errors import DocumentFailure
 from devstack.emulator.formats import DOCUMENT_FORMATS, format_for
 from tests.support.office_documents import build_docx, build_pptx, build_xlsx
+from tests.support.opendocument_files import build_opendocument
 
 
 def pseudo(data: bytes, name: str, target: str = "fr") -> bytes:
@@ -113,7 +114,13 @@ XLIFF_SAMPLE = (
     b'<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2"><file source-language="en"><body>'
     b'<trans-unit id="1"><source>Hello</source></trans-unit></body></file></xliff>'
 )
-STRUCTURED_SAMPLES = {".docx": build_docx, ".pptx": build_pptx, ".xlsx": build_xlsx, ".xlf": lambda: XLIFF_SAMPLE}
+STRUCTURED_SAMPLES = {
+    ".docx": build_docx,
+    ".pptx": build_pptx,
+    ".xlsx": build_xlsx,
+    ".xlf": lambda: XLIFF_SAMPLE,
+    **{f".{kind}": lambda kind=kind: build_opendocument(kind) for kind in ("odt", "ods", "odp")},
+}
 
 
 def test_every_listed_format_has_a_working_handler():
