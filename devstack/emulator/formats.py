@@ -24,6 +24,7 @@ from devstack.emulator.opendocument import (
     TEXT_MIMETYPE,
     OpenDocumentPackage,
 )
+from devstack.emulator.rtf import RtfDocument
 from devstack.emulator.text_codec import decode_text, detect_encoding, line_blocks
 from devstack.emulator.xliff import XliffDocument
 
@@ -319,6 +320,11 @@ def _opendocument_extractor(mimetype: str) -> Extract:
     return extract
 
 
+def _extract_rtf(source: BinaryIO, name: str) -> ExtractedDocument:
+    document = RtfDocument(source.read(), name)
+    return ExtractedDocument.in_memory(document.segments, document.write)
+
+
 def _extract_xliff(source: BinaryIO, name: str) -> ExtractedDocument:
     document = XliffDocument(source.read(), name)
     return ExtractedDocument.in_memory_labelled(document.segments, document.write)
@@ -355,6 +361,7 @@ DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
         ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
         _office_extractor(SPREADSHEET),
     ),
+    DocumentFormat("RichTextFormat", (".rtf",), ("application/rtf",), _extract_rtf),
     DocumentFormat("OpenDocumentText", (".odt",), (TEXT_MIMETYPE,), _opendocument_extractor(TEXT_MIMETYPE)),
     DocumentFormat(
         "OpenDocumentPresentation",

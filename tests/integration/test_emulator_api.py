@@ -105,6 +105,7 @@ def test_formats_list_exactly_what_is_handled(api: TranslatorApi):
         "OpenDocumentText",
         "OpenDocumentSpreadsheet",
         "OpenDocumentPresentation",
+        "RichTextFormat",
     }
     assert all(f["fileExtensions"] and f["contentTypes"] for f in documents)
     # as test_supported_document_formats.json records: `versions` / `defaultVersion` only where a format has them

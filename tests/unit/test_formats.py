@@ -119,6 +119,7 @@ STRUCTURED_SAMPLES = {
     ".pptx": build_pptx,
     ".xlsx": build_xlsx,
     ".xlf": lambda: XLIFF_SAMPLE,
+    ".rtf": lambda: rb"{\rtf1\ansi Hello\par}",
     **{f".{kind}": lambda kind=kind: build_opendocument(kind) for kind in ("odt", "ods", "odp")},
 }
 
