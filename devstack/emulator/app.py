@@ -213,8 +213,6 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
         async with request.form(max_files=8, max_fields=16) as form:
             query = {key.lower(): value for key, value in request.query_params.items()}
             result = await run_in_threadpool(translate_single, form, query, engine, runner.counters)
-        runner.counters.translations_by_language[query["targetlanguage"]] += 1
-        runner.counters.characters_charged += result.characters
         return Response(
             result.content, media_type=result.content_type, headers={"X-Metered-Usage": str(result.characters)}
         )

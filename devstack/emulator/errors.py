@@ -20,6 +20,11 @@ SERVICE_UNAVAILABLE = "ServiceUnavailable"
 RESOURCE_NOT_FOUND = "ResourceNotFound"
 UNAUTHORIZED = "Unauthorized"
 REQUEST_RATE_TOO_HIGH = "RequestRateTooHigh"
+# the service's own messages, as recorded (test_bad_input_source.json, test_bad_input_target.json,
+# test_empty_document.json); the same for a job's and a document's error
+SOURCE_ACCESS_DENIED = "Cannot access source document location with the current permissions."
+TARGET_ACCESS_DENIED = "Cannot access target document location with the current permissions."
+NO_TRANSLATABLE_TEXT = "The document does not have any translatable text."
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from devstack.emulator.engine import RUN_BOUNDARY, charged_characters
+from devstack.emulator.errors import NO_TRANSLATABLE_TEXT, DocumentFailure
 from devstack.emulator.language_detection import SAMPLE_CHARS
 from devstack.emulator.office import PRESENTATION, SPREADSHEET, WORD, OfficePackage, TextLayout
 from devstack.emulator.opendocument import (
@@ -48,6 +49,12 @@ class ExtractedDocument:
     characters: int
     write: Callable[[Translate, BinaryIO, str], None]
     sample: str = ""  # the start of its translatable text, for language detection
+
+    def with_text(self) -> ExtractedDocument:
+        """Itself; raises DocumentFailure when it holds no translatable text (empty, whitespace, markup only)."""
+        if self.characters == 0:
+            raise DocumentFailure("NoTranslatableText", NO_TRANSLATABLE_TEXT)
+        return self
 
     @classmethod
     def in_memory(cls, segments: list[str], rebuild: Rebuild) -> ExtractedDocument:

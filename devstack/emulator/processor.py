@@ -16,6 +16,8 @@ from devstack.emulator.engine import TextTranslator, TranslationEngine
 from devstack.emulator.errors import (
     INTERNAL_SERVER_ERROR,
     INVALID_REQUEST,
+    SOURCE_ACCESS_DENIED,
+    TARGET_ACCESS_DENIED,
     DocumentFailure,
     ErrorDetail,
     JobValidationFailure,
@@ -58,6 +60,10 @@ class TranslationCounters:
         self.translations_by_language: Counter[str] = Counter()
         self.characters_charged = 0
         self.source_languages_detected: Counter[str] = Counter()  # documents sent without a source language
+
+    def translated(self, language: str, characters: int) -> None:
+        self.translations_by_language[language] += 1
+        self.characters_charged += characters
 
     def detected(self, extracted: ExtractedDocument) -> str | None:
         """The detected language of a document sent without one (counted; None when it cannot be told)."""
@@ -295,8 +301,7 @@ class JobRunner:
                 logger.exception("job %s: translating document %s failed", job.id, record.id)
                 self._update(job, record, Status.FAILED, error=_internal_error())
                 continue
-            self.counters.translations_by_language[record.language] += 1
-            self.counters.characters_charged += characters
+            self.counters.translated(record.language, characters)
             self._update(job, record, Status.SUCCEEDED, characters=characters)
 
     def _read_source(self, source: SourceDocument, into: BinaryIO) -> tuple[ExtractedDocument, str, int]:
@@ -316,17 +321,12 @@ class JobRunner:
         except StorageNotFound as exc:
             raise DocumentFailure("SourceDocumentNotFound", f"The source document '{name}' does not exist.") from exc
         except StorageAccessDenied as exc:
-            raise DocumentFailure(
-                "InvalidDocumentAccessLevel", "Cannot access source document location with the current permissions."
-            ) from exc
+            raise DocumentFailure("InvalidDocumentAccessLevel", SOURCE_ACCESS_DENIED) from exc
         if size > self._limits.max_document_bytes:
             raise _too_large(name, size, self._limits.max_document_bytes)
         into.seek(0)
-        extracted = document_format.extract(into, name)
-        characters = extracted.characters
-        if characters == 0:
-            raise DocumentFailure("NoTranslatableText", "The document does not have any translatable text.")
-        return extracted, document_format.content_types[0], characters
+        extracted = document_format.extract(into, name).with_text()
+        return extracted, document_format.content_types[0], extracted.characters
 
     def _translate_to(
         self,
@@ -356,10 +356,7 @@ class JobRunner:
         try:
             self._gateway.write_new(record.target, output, length=length, content_type=content_type, writer=record.id)
         except StorageAccessDenied as exc:
-            raise DocumentFailure(
-                "InvalidTargetDocumentAccessLevel",
-                "Cannot access target document location with the current permissions.",
-            ) from exc
+            raise DocumentFailure("InvalidTargetDocumentAccessLevel", TARGET_ACCESS_DENIED) from exc
         except StorageNotFound as exc:
             raise DocumentFailure(
                 "TargetContainerNotFound", f"The target container of '{record.target.public_url}' does not exist."
@@ -452,15 +449,11 @@ class _Interrupted(Exception):
 
 
 def _source_access_denied() -> JobValidationFailure:
-    return JobValidationFailure(
-        "InvalidDocumentAccessLevel", "Cannot access source document location with the current permissions."
-    )
+    return JobValidationFailure("InvalidDocumentAccessLevel", SOURCE_ACCESS_DENIED)
 
 
 def _target_access_denied() -> JobValidationFailure:
-    return JobValidationFailure(
-        "InvalidTargetDocumentAccessLevel", "Cannot access target document location with the current permissions."
-    )
+    return JobValidationFailure("InvalidTargetDocumentAccessLevel", TARGET_ACCESS_DENIED)
 
 
 def _too_large(name: str, size: int, limit: int) -> DocumentFailure:

@@ -75,14 +75,13 @@ def translate_single(
                 "DocumentTooLarge", f"'{name}' is larger than {MAX_SINGLE_DOCUMENT_BYTES} bytes, the synchronous limit."
             )
         glossary = _glossary(glossaries[0]) if glossaries else None
-        extracted = document_format.extract(io.BytesIO(data), name)
-        if extracted.characters == 0:
-            raise DocumentFailure("NoTranslatableText", "The document does not have any translatable text.")
+        extracted = document_format.extract(io.BytesIO(data), name).with_text()
         if source is None:
             source = counters.detected(extracted)
         translator = TextTranslator(engine, source=source, target=target, glossary=glossary)
         out = io.BytesIO()
         extracted.write(translator.translate, out, target)
+        counters.translated(target, extracted.characters)
     except DocumentFailure as failure:
         detail = failure.detail
         raise ApiError(400, detail.code, detail.inner_code, detail.message, target="Document") from failure

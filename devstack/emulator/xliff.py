@@ -37,13 +37,10 @@ class XliffDocument:
             raise DocumentFailure("InvalidDocument", f"'{name}' is XML but not an XLIFF 1.x or 2.0 file.")
         self._ns = f"{{{namespace}}}" if namespace else ""
         self._version_2 = namespace == XLIFF_2
+        self._opaque = frozenset(self._ns + local for local in _OPAQUE_LOCAL_NAMES)
         self._units = list(self._sources())
         self._slots = [text_slots(source, opaque=self._opaque) for _, source in self._units]
         self.segments = [joined(slots) for slots in self._slots]
-
-    @property
-    def _opaque(self) -> frozenset[str]:
-        return frozenset(self._ns + local for local in _OPAQUE_LOCAL_NAMES)
 
     def _sources(self) -> Iterator[tuple[etree._Element, etree._Element]]:
         """(the unit or segment that holds a source, the source), for every translatable one."""
