@@ -1,7 +1,7 @@
 """Emulator documents/s per format: N small documents of each format in one Folder job, 4 workers, pseudo engine.
 
 Run: `.venv/bin/python -m bench.emulator_formats [N]`. Ratios are against plain text (the baseline). Asserts nothing.
-Office documents are built with python-docx / python-pptx / openpyxl (dev dependencies).
+Office documents are built with python-docx / python-pptx / openpyxl, PDFs with reportlab (dev dependencies).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from bench.common import run_folder_job
 from devstack.azurite import running_azurite
 from devstack.processes import emulator_process
 from tests.support.office_documents import build_docx, build_pptx, build_xlsx
+from tests.support.opendocument_files import build_opendocument
+from tests.support.pdf_files import build_pdf
 
 TEXT = "Quarterly revenue grew by 12 percent.\nCosts fell in every region.\n"
 SAMPLES: dict[str, Callable[[int], bytes]] = {
@@ -26,6 +28,9 @@ SAMPLES: dict[str, Callable[[int], bytes]] = {
     "docx": lambda i: build_docx(),
     "pptx": lambda i: build_pptx(),
     "xlsx": lambda i: build_xlsx(),
+    "odt": lambda i: build_opendocument("odt"),
+    "rtf": lambda i: rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\f0 Quarterly {\b revenue} grew.\par Costs fell.\par}",
+    "pdf": lambda i: build_pdf(),
 }
 
 

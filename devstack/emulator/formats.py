@@ -25,6 +25,7 @@ from devstack.emulator.opendocument import (
     TEXT_MIMETYPE,
     OpenDocumentPackage,
 )
+from devstack.emulator.pdf import PdfDocument
 from devstack.emulator.rtf import RtfDocument
 from devstack.emulator.text_codec import decode_text, detect_encoding, line_blocks
 from devstack.emulator.xliff import XliffDocument
@@ -332,6 +333,11 @@ def _extract_rtf(source: BinaryIO, name: str) -> ExtractedDocument:
     return ExtractedDocument.in_memory(document.segments, document.write)
 
 
+def _extract_pdf(source: BinaryIO, name: str) -> ExtractedDocument:
+    document = PdfDocument(source, name)
+    return ExtractedDocument.in_memory(document.segments, document.write)
+
+
 def _extract_xliff(source: BinaryIO, name: str) -> ExtractedDocument:
     document = XliffDocument(source.read(), name)
     return ExtractedDocument.in_memory_labelled(document.segments, document.write)
@@ -382,6 +388,7 @@ DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = (
     DocumentFormat(
         "XLIFF", (".xlf",), ("application/xliff+xml",), _extract_xliff, versions=XLIFF_VERSIONS, default_version="1.2"
     ),
+    DocumentFormat("PortableDocumentFormat", (".pdf",), ("application/pdf",), _extract_pdf),
 )
 
 GLOSSARY_FORMATS_WIRE: tuple[dict[str, Any], ...] = (

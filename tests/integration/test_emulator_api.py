@@ -106,7 +106,14 @@ def test_formats_list_exactly_what_is_handled(api: TranslatorApi):
         "OpenDocumentSpreadsheet",
         "OpenDocumentPresentation",
         "RichTextFormat",
+        "PortableDocumentFormat",
     }
+    assert {
+        "format": "PortableDocumentFormat",
+        "fileExtensions": [".pdf"],
+        "contentTypes": ["application/pdf"],
+        "type": "Document",
+    } in documents  # as test_supported_document_formats.json (2024-05-01) records it
     assert all(f["fileExtensions"] and f["contentTypes"] for f in documents)
     # as test_supported_document_formats.json records: `versions` / `defaultVersion` only where a format has them
     assert all("versions" not in f and "defaultVersion" not in f for f in documents if f["format"] != "XLIFF")
@@ -195,7 +202,7 @@ def test_file_inputs_translate_each_document_into_each_language(api: TranslatorA
 
 def test_folder_input_filters_by_prefix_and_suffix_and_mirrors_names(api: TranslatorApi, storage: TestStorage):
     src, tgt = storage.new_container("src"), storage.new_container("tgt")
-    for name in ("docs/a.txt", "docs/sub/b.html", "docs/c.csv", "docs/skip.pdf", "docs/d.tsv", "other/e.txt"):
+    for name in ("docs/a.txt", "docs/sub/b.html", "docs/c.csv", "docs/skip.msg", "docs/d.tsv", "other/e.txt"):
         storage.upload(src, name, f"Content of {name}")
     body = {
         "inputs": [
@@ -208,7 +215,7 @@ def test_folder_input_filters_by_prefix_and_suffix_and_mirrors_names(api: Transl
     }
     status = api.wait(api.start(body))
     assert status["status"] == "Succeeded"
-    assert status["summary"]["total"] == 4  # the .pdf is unsupported and skipped, other/ is filtered out
+    assert status["summary"]["total"] == 4  # the .msg is unsupported and skipped, other/ is filtered out
     assert storage.blob_names(tgt) == ["docs/a.txt", "docs/c.csv", "docs/d.tsv", "docs/sub/b.html"]
 
     suffix_tgt = storage.new_container("tgt")
@@ -300,8 +307,9 @@ def test_each_bad_document_fails_with_its_own_code_and_the_job_goes_on(api: Tran
     storage.upload(src, "blank.txt", "  \n\t\n")
     storage.upload(src, "latin1.txt", "Café".encode("latin-1"))
     storage.upload(src, "scan.pdf", b"%PDF-1.7")
+    storage.upload(src, "mail.msg", b"\xd0\xcf\x11\xe0 an Outlook message")
     storage.upload(src, "huge.txt", b"a" * (40 * 1024 * 1024 + 1))
-    names = ["good.txt", "empty.txt", "blank.txt", "latin1.txt", "scan.pdf", "huge.txt", "missing.txt"]
+    names = ["good.txt", "empty.txt", "blank.txt", "latin1.txt", "scan.pdf", "mail.msg", "huge.txt", "missing.txt"]
     body = {
         "inputs": [
             file_input(storage.blob_sas_url(src, name, "r"), [(storage.container_sas_url(tgt, "rwl", name=name), "fr")])
@@ -311,7 +319,7 @@ def test_each_bad_document_fails_with_its_own_code_and_the_job_goes_on(api: Tran
     status = api.wait(api.start(body))
     assert status["status"] == "Succeeded"
     assert status["summary"]["success"] == 1
-    assert status["summary"]["failed"] == 6
+    assert status["summary"]["failed"] == 7
     codes = {
         d["sourcePath"].rsplit("/", 1)[1]: (d["error"] or {}).get("innerError", {}).get("code")
         for d in api.documents(status["id"])
@@ -321,7 +329,8 @@ def test_each_bad_document_fails_with_its_own_code_and_the_job_goes_on(api: Tran
         "empty.txt": "NoTranslatableText",
         "blank.txt": "NoTranslatableText",
         "latin1.txt": "WrongDocumentEncoding",
-        "scan.pdf": "UnsupportedDocumentFormat",
+        "scan.pdf": "InvalidDocument",
+        "mail.msg": "UnsupportedDocumentFormat",
         "huge.txt": "DocumentTooLarge",
         "missing.txt": "SourceDocumentNotFound",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from azure.ai.translation.document.models import (
 )
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from pdfminer.high_level import extract_text
 
 from tests.support.emulator import RunningEmulator, serve_emulator
 from tests.support.office_documents import (
@@ -24,6 +26,7 @@ from tests.support.office_documents import (
     pptx_structure,
     xlsx_cells,
 )
+from tests.support.pdf_files import BLOCKS, build_pdf
 from tests.support.storage import TestStorage
 
 API_VERSIONS = ["2024-05-01", "2026-03-01"]
@@ -200,6 +203,34 @@ def test_office_folder_is_translated_and_corrupt_or_encrypted_files_fail_alone(
     assert docx_structure(storage.download(tgt, "report.docx"))["header"].startswith("[de] ")
     assert pptx_structure(storage.download(tgt, "deck.pptx"))["notes"].startswith("[de] ")
     assert xlsx_cells(storage.download(tgt, "sales.xlsx"))["values"][("Notes", "A1")].startswith("[de] ")
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_pdf_is_translated_in_place_by_batch_and_single_document_and_a_locked_one_fails_alone(
+    emulator: RunningEmulator, storage: TestStorage, api_version: str
+):
+    src, tgt = storage.new_container("pdf"), storage.new_container("pdf-out")
+    storage.upload(src, "report.pdf", build_pdf())
+    storage.upload(src, "locked.pdf", build_pdf(encrypt="secret"))
+    poller = client_for(emulator, api_version).begin_translation(
+        storage.container_sas_url(src, "rl"), storage.container_sas_url(tgt, "rwl"), "de"
+    )
+    documents = {d.source_document_url.rsplit("/", 1)[1]: d for d in poller.result()}
+    assert {name: d.status for name, d in documents.items()} == {"report.pdf": "Succeeded", "locked.pdf": "Failed"}
+    assert documents["locked.pdf"].error.code == "UnsupportedDocument"
+    assert documents["report.pdf"].characters_charged == sum(len(text) for text in BLOCKS)
+    batch = storage.download(tgt, "report.pdf")
+    assert pdf_text(batch).startswith("[de] Qûåŕtéŕļý ŕépöŕt\n")
+    assert "Quarterly" not in pdf_text(batch)
+
+    single = single_client_for(emulator, api_version).translate(
+        body=DocumentTranslateContent(document=("report.pdf", build_pdf(), "application/pdf")), target_language="de"
+    )
+    assert pdf_text(single) == pdf_text(batch)
+
+
+def pdf_text(data: bytes) -> str:
+    return extract_text(io.BytesIO(data))
 
 
 def single_client_for(emulator: RunningEmulator, api_version: str) -> SingleDocumentTranslationClient:

@@ -14,6 +14,7 @@ from devstack.emulator.errors import DocumentFailure
 from devstack.emulator.formats import DOCUMENT_FORMATS, format_for
 from tests.support.office_documents import build_docx, build_pptx, build_xlsx
 from tests.support.opendocument_files import build_opendocument
+from tests.support.pdf_files import build_pdf
 
 
 def pseudo(data: bytes, name: str, target: str = "fr") -> bytes:
@@ -106,7 +107,7 @@ def test_delimited_files_keep_rows_columns_and_numbers(name: str, delimiter: str
 def test_format_lookup_is_by_extension_case_insensitive():
     assert format_for("REPORT.TXT").name == "PlainText"
     assert format_for("a/b/page.HTM").name == "HtmlFile"
-    assert format_for("scan.pdf") is None
+    assert format_for("scan.PDF").name == "PortableDocumentFormat"
     assert format_for("noextension") is None
 
 
@@ -120,6 +121,7 @@ STRUCTURED_SAMPLES = {
     ".xlsx": build_xlsx,
     ".xlf": lambda: XLIFF_SAMPLE,
     ".rtf": lambda: rb"{\rtf1\ansi Hello\par}",
+    ".pdf": build_pdf,
     **{f".{kind}": lambda kind=kind: build_opendocument(kind) for kind in ("odt", "ods", "odp")},
 }
 
