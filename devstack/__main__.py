@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from devstack import demo, host
 from devstack.azurite import REPO_ROOT
-from devstack.stack import SAMPLE_SETTINGS, STATE_DIR, Ports, Stack
+from devstack.stack import PARTS, SAMPLE_SETTINGS, STATE_DIR, Ports, Stack, StackError
 
-SETTINGS = REPO_ROOT / "local.settings.json"
+SETTINGS = Path(os.environ.get("DEVSTACK_SETTINGS") or REPO_ROOT / "local.settings.json")
 USAGE = "usage: python -m devstack {up|down|status|demo|host} [options]"
 
 
 def up() -> int:
-    if (running := Stack.recorded(STATE_DIR, SETTINGS)) and all(child.alive() for child in running.children):
+    recorded = Stack.recorded(STATE_DIR, SETTINGS)
+    if recorded and {child.name for child in recorded.children if child.alive()} == set(PARTS):
         print("The stack is already up:")
-        print_endpoints(running.ports)
+        print_endpoints(recorded.ports)
         return 0
-    stack = Stack(Ports(), STATE_DIR, SETTINGS)
+    stack = recorded or Stack(Ports.configured(), STATE_DIR, SETTINGS)
+    alive = {child.name for child in stack.children if child.alive()}
+    if alive:
+        print(f"Restarting {', '.join(p for p in PARTS if p not in alive)}; {', '.join(sorted(alive))} still running.")
     values = stack.start()
     print(f"Stack up (logs and data in {STATE_DIR}; settings from {SETTINGS.name}, made from {SAMPLE_SETTINGS.name}).")
     print_endpoints(stack.ports)
@@ -50,7 +56,8 @@ def down() -> int:
     if stack is None:
         print("No stack is up.")
         return 0
-    stack.stop()
+    print("Stopping the stack:")
+    stack.stop(report=True)
     print("Stack stopped.")
     return 0
 
@@ -60,9 +67,15 @@ def status() -> int:
     if stack is None:
         print("No stack is up.")
         return 1
+    alive = {child.name for child in stack.children if child.alive()}
     for child in stack.children:
         print(f"  {child.name:9} pid {child.pid:7}  {'running' if child.alive() else 'STOPPED'}  log {child.log}")
-    return 0 if all(child.alive() for child in stack.children) else 1
+    for part in PARTS:
+        if part not in {child.name for child in stack.children}:
+            print(f"  {part:9} not started")
+    if alive != set(PARTS):
+        print("Run `make up` to start what is stopped (the running parts are kept).")
+    return 0 if alive == set(PARTS) else 1
 
 
 def main(argv: list[str]) -> int:
@@ -73,10 +86,14 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "host":
         return host.main(rest)
-    if command == "demo":
-        return demo.main(rest)
-    if command in commands and not rest:
-        return commands[command]()
+    try:
+        if command == "demo":
+            return demo.main(rest)
+        if command in commands and not rest:
+            return commands[command]()
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(USAGE, file=sys.stderr)
     return 2
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sys
 import time
 from typing import Any
@@ -35,7 +36,11 @@ def main(argv: list[str]) -> int:
         values = stack.start(settings_overrides=DEMO_SETTINGS)
         print(f"Stack up in {time.monotonic() - started:.1f} s (logs in {state}).")
         ok = run(stack, values)
+    except KeyboardInterrupt:
+        print("\nInterrupted: stopping the stack...", flush=True)
+        return 130
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         stack.stop()
     print(f"Demo {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s.")
     return 0 if ok else 1

@@ -26,10 +26,24 @@ from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
-from devstack.azurite import ACCOUNT_KEY, ACCOUNT_NAME, REPO_ROOT, azurite_executable, free_port, wait_for_port
+from devstack.azurite import ACCOUNT_KEY, ACCOUNT_NAME, REPO_ROOT, azurite_executable, free_port
 
-STATE_DIR = REPO_ROOT / ".devstack"
+STATE_DIR = Path(os.environ.get("DEVSTACK_STATE_DIR") or REPO_ROOT / ".devstack")  # logs, data, stack.json
 SAMPLE_SETTINGS = REPO_ROOT / "local.settings.sample.json"
+
+
+class StackError(RuntimeError):
+    """A part of the stack cannot start, for a reason the user can fix (the message says how)."""
+
+
+# what listens on each port, and the variable that moves it
+PORT_VARIABLES = {
+    "blob": ("Azurite blob", "DEVSTACK_BLOB_PORT"),
+    "queue": ("Azurite queue", "DEVSTACK_QUEUE_PORT"),
+    "table": ("Azurite table", "DEVSTACK_TABLE_PORT"),
+    "emulator": ("the Translator emulator", "DEVSTACK_EMULATOR_PORT"),
+    "host": ("the Functions runner", "DEVSTACK_HOST_PORT"),
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,22 @@ class Ports:
     def free(cls) -> Ports:
         return cls(free_port(), free_port(), free_port(), free_port(), free_port())
 
+    @classmethod
+    def configured(cls, environment: dict[str, str] | os._Environ[str] = os.environ) -> Ports:
+        """The default ports, each moved by its DEVSTACK_*_PORT variable when set."""
+        chosen: dict[str, int] = {}
+        for part, (_, variable) in PORT_VARIABLES.items():
+            raw = environment.get(variable, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit() or not 0 < int(raw) < 65536:
+                raise StackError(f"{variable}={raw!r} is not a port number (1-65535).")
+            chosen[part] = int(raw)
+        ports = cls(**chosen)
+        if len(set(asdict(ports).values())) < len(PORT_VARIABLES):
+            raise StackError(f"Two parts of the stack would share a port: {asdict(ports)}; give each its own.")
+        return ports
+
     @property
     def connection_string(self) -> str:
         base = f"http://127.0.0.1:{{}}/{ACCOUNT_NAME}"
@@ -56,7 +86,8 @@ class Ports:
 
 def settings_for(ports: Ports, path: Path, overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Write local.settings.json at `path` from the sample (if missing), pointed at these ports; returns its Values.
-    An existing file is kept, and only gains settings the sample has and it lacks (added by a newer version)."""
+    An existing file is kept, and only gains settings the sample has and it lacks (added by a newer version); each
+    one added is printed."""
     sample = json.loads(SAMPLE_SETTINGS.read_text())
     if path.exists():
         document = json.loads(path.read_text())
@@ -64,6 +95,7 @@ def settings_for(ports: Ports, path: Path, overrides: dict[str, str] | None = No
         if missing:
             document["Values"].update(missing)
             path.write_text(json.dumps(document, indent=2) + "\n")
+            print(f"{path.name}: added {', '.join(sorted(missing))} from {SAMPLE_SETTINGS.name} (new settings).")
         return document["Values"]
     sample["Values"].update(
         {
@@ -78,6 +110,12 @@ def settings_for(ports: Ports, path: Path, overrides: dict[str, str] | None = No
     return sample["Values"]
 
 
+# a word of each part's command line: a recorded pid that now runs something else is not that part
+MARKERS = {"azurite": "azurite", "emulator": "devstack.emulator", "host": "devstack host"}
+PARTS = tuple(MARKERS)  # in start order
+PART_PORTS = {"azurite": ("blob", "queue", "table"), "emulator": ("emulator",), "host": ("host",)}
+
+
 @dataclass
 class Child:
     name: str
@@ -89,21 +127,50 @@ class Child:
             os.kill(self.pid, 0)
         except ProcessLookupError:
             return False
-        return True
+        except PermissionError:
+            return False  # the pid now belongs to another user's process
+        cmdline = Path(f"/proc/{self.pid}/cmdline")
+        if not cmdline.exists():
+            return True  # no /proc: trust the pid
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            exited = Path(f"/proc/{self.pid}/stat").read_text().rsplit(") ", 1)[-1].startswith("Z")  # a zombie
+        except OSError:
+            return False
+        return MARKERS.get(self.name, "") in command and not exited
 
-    def stop(self, timeout: float = 10.0) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.alive() and time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                if os.waitpid(self.pid, os.WNOHANG)[0]:
-                    return
-            time.sleep(0.1)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGKILL)
+    def signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)
+
+    def reap(self) -> bool:
+        """True once the process has exited (collecting it if it is this process's child)."""
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+            if os.waitpid(self.pid, os.WNOHANG)[0]:
+                return True
+        return not self.alive()
+
+
+def stop_all(children: list[Child], *, timeout: float = 10.0, report: bool = False) -> None:
+    """SIGTERM every child's process group at once, wait for them together, SIGKILL what is left after `timeout`."""
+    started = time.monotonic()
+    for child in children:
+        if report:
+            print(f"  stopping {child.name} (pid {child.pid})...", flush=True)
+        child.signal(signal.SIGTERM)
+    pending = list(children)
+    while pending and time.monotonic() - started < timeout:
+        pending = [child for child in pending if not child.reap()]
+        if pending:
+            time.sleep(0.05)
+    for child in pending:
+        if report:
+            print(f"  {child.name} did not stop within {timeout:.0f} s: killed", flush=True)
+        child.signal(signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child.pid, 0)
+    if report:
+        print(f"  stopped in {time.monotonic() - started:.1f} s", flush=True)
 
 
 @dataclass
@@ -119,27 +186,45 @@ class Stack:
         return self.state_dir / "stack.json"
 
     def start(self, *, settings_overrides: dict[str, str] | None = None) -> dict[str, str]:
-        """Start everything and wait until each part answers; on any failure stop what started, then raise."""
+        """Start every part that is not running (all of them for a new stack; for a recorded one, those that died)
+        and wait until each answers; on any failure stop what this call started, then raise."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         values = settings_for(self.ports, self.settings_path, settings_overrides)
+        self.children = [child for child in self.children if child.alive()]
+        kept = list(self.children)
+        running = {child.name for child in kept}
+        for part in PARTS:
+            if part not in running:
+                for port in PART_PORTS[part]:
+                    self._check_free(port)  # before anything starts: a busy port fails fast and leaves nothing
         try:
-            self._start_azurite()
+            if "azurite" not in running:
+                self._start_azurite()
             self._prepare_storage(values)
-            self._start_emulator(values)
-            self._start_host()
+            if "emulator" not in running:
+                self._start_emulator(values)
+            if "host" not in running:
+                self._start_host()
         except BaseException:
-            self.stop()
+            stop_all([child for child in self.children if child not in kept])
+            self.children = kept
+            self._write_record()
             raise
+        self._write_record()
+        return values
+
+    def stop(self, *, report: bool = False) -> None:
+        stop_all(list(reversed(self.children)), report=report)
+        self.children.clear()
+        self.record.unlink(missing_ok=True)
+
+    def _write_record(self) -> None:
+        if not self.children:
+            self.record.unlink(missing_ok=True)
+            return
         self.record.write_text(
             json.dumps({"ports": asdict(self.ports), "children": [asdict(c) for c in self.children]})
         )
-        return values
-
-    def stop(self) -> None:
-        for child in reversed(self.children):
-            child.stop()
-        self.children.clear()
-        self.record.unlink(missing_ok=True)
 
     def restart_host(self) -> None:
         """Stop and start the Functions runner alone (its receipts decide what it triggers again)."""
@@ -153,8 +238,9 @@ class Stack:
 
     def stop_part(self, name: str) -> None:
         """Stop one part ("azurite", "emulator" or "host"), leaving the others running."""
-        for child in [c for c in self.children if c.name == name]:
-            child.stop()
+        parts = [c for c in self.children if c.name == name]
+        stop_all(parts)
+        for child in parts:
             self.children.remove(child)
 
     def start_azurite(self) -> None:
@@ -172,20 +258,34 @@ class Stack:
 
     # ---- parts ------------------------------------------------------------------------------------------------
 
-    def _spawn(self, name: str, command: list[str], *, port: int) -> None:
-        """Start a child and wait until it listens on `port`; fail at once, with its log, if it exits instead."""
+    def _spawn(self, name: str, command: list[str]) -> None:
+        """Start a child and wait until it listens on its ports; fail at once, with what it logged this time, if it
+        exits instead."""
         log = self.state_dir / f"{name}.log"
         with log.open("ab") as output:
+            start_of_run = output.tell()
             process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
                 command, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.children.append(Child(name, process.pid, str(log)))
         deadline = time.monotonic() + 60
-        while not _listening(port):
+        while not all(_listening(getattr(self.ports, port)) for port in PART_PORTS[name]) or process.poll() is not None:
             if process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"{name} did not start (exit code {process.poll()}, log {log}):\n{tail}")
+                with log.open("rb") as output:
+                    output.seek(start_of_run)
+                    tail = output.read().decode(errors="replace")[-2000:]
+                exit_code = process.poll()
+                raise StackError(f"{name} did not start (exit code {exit_code}, log {log}):\n{tail}")
             time.sleep(0.1)
+
+    def _check_free(self, part: str) -> None:
+        port = getattr(self.ports, part)
+        if _listening(port):
+            what, variable = PORT_VARIABLES[part]
+            raise StackError(
+                f"Port {port} ({what}) is already in use by another process. Stop that process "
+                f"(`ss -ltnp 'sport = :{port}'` shows which), or choose another port: {variable}=<port> make up"
+            )
 
     def _start_azurite(self) -> None:
         data = self.state_dir / "azurite"
@@ -197,6 +297,7 @@ class Stack:
                 azurite_executable(),
                 "--silent",
                 "--skipApiVersionCheck",
+                "--disableTelemetry",  # Azurite phones home by default; offline, it then takes 20 s to exit
                 "--disableProductStyleUrl",
                 "--location",
                 str(data),
@@ -207,10 +308,7 @@ class Stack:
                 "--tablePort",
                 str(p.table),
             ],
-            port=p.table,
         )
-        for port in (p.blob, p.queue):
-            wait_for_port("127.0.0.1", port)
 
     def _prepare_storage(self, values: dict[str, str]) -> None:
         connection = values["DocumentStorage"]
@@ -237,7 +335,7 @@ class Stack:
         ]  # fmt: skip
         if values.get("TRANSLATOR_STORAGE_ACCESS") == "managed-identity":  # the Translator's own storage identity
             command += ["--storage-connection-string", values["DocumentStorage"]]
-        self._spawn("emulator", [*command, *self.emulator_options], port=self.ports.emulator)
+        self._spawn("emulator", [*command, *self.emulator_options])
         requests.get(f"http://127.0.0.1:{self.ports.emulator}/emulator/health", timeout=10).raise_for_status()
 
     def _start_host(self) -> None:
@@ -253,7 +351,6 @@ class Stack:
                 "--port",
                 str(self.ports.host),
             ],
-            port=self.ports.host,
         )
 
 
