@@ -569,6 +569,9 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: done.set())
     host.start()
+    from devstack.language_check import warn_about_unknown_languages  # the app's settings, read once at start
+
+    warn_about_unknown_languages(dict(os.environ))
     done.wait()
     logger.info("Host stopping")
     host.stop()

@@ -35,7 +35,7 @@ class BatchRequest:
                 language,
                 self._glossary_for(member.source_language, language),
             )
-            for language in member.languages
+            for language in member.wanted_languages
         )
         source_url = urls.source_url(BlobPath(member.container, member.name))
         return DocumentInput(source_url, targets, member.source_language)

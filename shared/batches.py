@@ -106,11 +106,13 @@ class Batches:
         *,
         retry_after: float | None,
         count_attempt: bool = True,
+        refuse: str | None = None,
     ) -> None:
-        """Give claimed documents back to the inbox (after a backoff when the Translator pushed back)."""
+        """Give claimed documents back to the inbox (after a backoff when the Translator pushed back); those that ask
+        for the target language `refuse` go back without it."""
         ledger = self.services.ledger
         entries = [entry for member in members if (entry := ledger.get(InboxEntry, member.key)) is not None]
-        self._unclaim(batch, entries, retry_after=retry_after, count_attempt=count_attempt)
+        self._unclaim(batch, entries, retry_after=retry_after, count_attempt=count_attempt, refuse=refuse)
         ledger.delete_all(members)
         ledger.delete(batch)
 
@@ -209,12 +211,20 @@ class Batches:
                 ledger.update(entry)
 
     def _unclaim(
-        self, batch: BatchRecord, entries: list[InboxEntry], *, retry_after: float | None, count_attempt: bool
+        self,
+        batch: BatchRecord,
+        entries: list[InboxEntry],
+        *,
+        retry_after: float | None,
+        count_attempt: bool,
+        refuse: str | None = None,
     ) -> None:
         now = self.clock()
         for entry in entries:
             if entry.claim_id != batch.key:
                 continue
+            if refuse is not None and refuse in entry.wanted_languages:
+                entry.refused_languages = (*entry.refused_languages, refuse)
             attempts = entry.attempts + 1 if count_attempt else entry.attempts
             entry.claim_id, entry.claim_expires, entry.attempts = None, None, attempts
             backoff = timedelta(seconds=backoff_seconds(attempts, retry_after))

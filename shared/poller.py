@@ -22,7 +22,7 @@ from shared.errors import (
 )
 from shared.logfields import log_fields
 from shared.messages import Announcement, Outcome, TargetResult, outcome_of
-from shared.problems import Problem, Reason
+from shared.problems import Problem, Reason, refused_target_language
 from shared.records import (
     BatchMember,
     JobRecord,
@@ -353,8 +353,14 @@ class Poller:
         targets = []
         for language in member.languages:
             output = BlobPath(settings.target_container, f"{language}/{member.name}")
-            document = results.get(language.lower())
-            status, error, characters = _target_status(document, job_error)
+            if language in member.refused_languages:  # never submitted: the Translator refused it earlier
+                status, error, characters = (
+                    "Failed",
+                    refused_target_language(language, settings.origin_of_language(language)),
+                    0,
+                )
+            else:
+                status, error, characters = _target_status(results.get(language.lower()), job_error)
             targets.append(
                 TargetResult(
                     language,
@@ -410,7 +416,7 @@ def _finished(summary: dict[str, int] | None) -> int:
 def _all_finished(member: BatchMember, results: dict[str, DocumentStatus] | None) -> bool:
     return bool(results) and all(
         language.lower() in results and results[language.lower()].status in FINISHED_DOCUMENT_STATUSES
-        for language in member.languages
+        for language in member.wanted_languages
     )
 
 

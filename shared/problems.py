@@ -63,3 +63,13 @@ class Problem:
         return cls(
             inner.get("code") or wire.get("code") or "Unknown", inner.get("message") or wire.get("message") or ""
         )
+
+
+def refused_target_language(code: str, origin: str, detail: str | None = None) -> Problem:
+    """A target language the Translator refused: that language fails, the document's others are translated."""
+    said = f" ({detail})" if detail else ""
+    return Problem(
+        Reason.INVALID_TARGET_LANGUAGES,
+        f"The Translator refused the target language '{code}'{said}. It comes from {origin}: correct it, then upload "
+        "the document again for that language.",
+    )

@@ -108,6 +108,12 @@ class SourceVersion(Record):
     received_at: datetime
     source_language: str | None = None
     replaces: str | None = None  # key of the previous version of this name, whose outputs get replaced
+    refused_languages: tuple[str, ...] = ()  # target languages the Translator refused: announced Failed, not submitted
+
+    @property
+    def wanted_languages(self) -> tuple[str, ...]:
+        """The target languages still to submit: all of them but those the Translator refused."""
+        return tuple(language for language in self.languages if language not in self.refused_languages)
 
     def version_fields(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(SourceVersion) if item.name != "etag"}

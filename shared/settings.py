@@ -19,6 +19,7 @@ TARGET_LANGUAGES = "TARGET_LANGUAGES"
 SOURCE_LANGUAGE = "SOURCE_LANGUAGE"
 GLOSSARY_CONTAINER = "GLOSSARY_CONTAINER"
 LANGUAGE_ROUTES = "LANGUAGE_ROUTES"
+LANGUAGES_METADATA = "targetlanguages"  # blob metadata naming a document's own target languages
 COMPLETION_QUEUE = "COMPLETION_QUEUE"
 OUTBOX_QUEUE = "OUTBOX_QUEUE"
 STATE_TABLE = "STATE_TABLE"
@@ -123,6 +124,17 @@ class Settings:
         if not matches:
             return self.target_languages
         return max(matches, key=lambda route: len(route.prefix)).languages
+
+    def origin_of_language(self, code: str, *, is_source: bool = False) -> str:
+        """Which setting (or blob metadata) a language code comes from, for an error that says what to correct."""
+        lowered = code.lower()
+        if is_source:
+            return f"app setting {SOURCE_LANGUAGE}"
+        if lowered in (language.lower() for language in self.target_languages):
+            return f"app setting {TARGET_LANGUAGES}"
+        if any(lowered in (language.lower() for language in route.languages) for route in self.language_routes):
+            return f"app setting {LANGUAGE_ROUTES}"
+        return f"the blob metadata '{LANGUAGES_METADATA}'"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:

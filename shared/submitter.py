@@ -28,7 +28,7 @@ from shared.errors import (
 )
 from shared.logfields import log_fields
 from shared.messages import Outcome
-from shared.problems import Problem, Reason
+from shared.problems import Problem, Reason, refused_target_language
 from shared.records import (
     BatchMember,
     BatchRecord,
@@ -38,10 +38,9 @@ from shared.records import (
     utc_now,
 )
 from shared.services import Services
-from shared.settings import LANGUAGE_ROUTES, SOURCE_LANGUAGE, TARGET_LANGUAGES, TRANSLATOR_KEY
+from shared.settings import TRANSLATOR_KEY
 from shared.storage import BlobPath
 from shared.translator import time_budget
-from shared.validation import LANGUAGES_METADATA
 
 logger = logging.getLogger(__name__)
 
@@ -319,43 +318,39 @@ class Submitter:
     def _fail_language(
         self, batch: BatchRecord, members: list[BatchMember], exc: TranslatorError, refused: _RefusedLanguage
     ) -> tuple[list[BatchMember], Problem]:
-        """The members that ask for the refused language fail together; the others go back to the inbox."""
-        failed = [member for member in members if refused.asked_by(member)]
-        others = [member for member in members if not refused.asked_by(member)]
-        origin = self._language_origin(refused, failed)
+        """A refused target language fails that language only: the documents asking for it go back to the inbox
+        without it (it is announced Failed with the rest of their result), and those asking for nothing else fail. A
+        refused source language fails every document that has it. The others go back to the inbox as they were."""
+        askers = [member for member in members if refused.asked_by(member)]
+        failed = askers if refused.is_source else [m for m in askers if m.wanted_languages == (refused.code,)]
+        back = [member for member in members if member not in failed]
+        origin = self.services.settings.origin_of_language(refused.code, is_source=refused.is_source)
         logger.error(
             "batch %s: the Translator refused the %s language '%s' (%s), which comes from %s; %d documents fail, "
-            "%d go back to the inbox",
+            "%d go back to the inbox (%d without that language)",
             batch.key,
             "source" if refused.is_source else "target",
             refused.code,
             exc,
             origin,
             len(failed),
-            len(others),
+            len(back),
+            len(askers) - len(failed),
             extra=log_fields(
                 "batch.language_refused", batch_id=batch.key, batch_size=len(failed), error_code=exc.reason
             ),
         )
-        if others:
-            self._batches.release(batch, others, retry_after=None, count_attempt=False)
-        message = (
-            f"The Translator refused the {'source' if refused.is_source else 'target'} language '{refused.code}' "
-            f"({exc.message}). It comes from {origin}: correct it, then upload the document again."
-        )
-        return failed, Problem(exc.reason, message)
-
-    def _language_origin(self, refused: _RefusedLanguage, failed: list[BatchMember]) -> str:
-        settings = self.services.settings
+        if back:
+            self._batches.release(
+                batch, back, retry_after=None, count_attempt=False, refuse=None if refused.is_source else refused.code
+            )
         if refused.is_source:
-            return f"app setting {SOURCE_LANGUAGE}"
-        if refused.code.lower() in (language.lower() for language in settings.target_languages):
-            return f"app setting {TARGET_LANGUAGES}"
-        if any(
-            refused.code.lower() in (code.lower() for code in route.languages) for route in settings.language_routes
-        ):
-            return f"app setting {LANGUAGE_ROUTES}"
-        return f"blob metadata '{LANGUAGES_METADATA}' of {len(failed)} document(s)"
+            message = (
+                f"The Translator refused the source language '{refused.code}' ({exc.message}). It comes from "
+                f"{origin}: correct it, then upload the document again."
+            )
+            return failed, Problem(exc.reason, message)
+        return failed, refused_target_language(refused.code, origin, exc.message)
 
 
 @dataclass(frozen=True)
@@ -366,7 +361,7 @@ class _RefusedLanguage:
     def asked_by(self, member: BatchMember) -> bool:
         if self.is_source:
             return (member.source_language or "").lower() == self.code.lower()
-        return self.code.lower() in (language.lower() for language in member.languages)
+        return self.code.lower() in (language.lower() for language in member.wanted_languages)
 
 
 def _refused_language(members: list[BatchMember], exc: TranslatorError) -> _RefusedLanguage | None:
@@ -378,9 +373,10 @@ def _refused_language(members: list[BatchMember], exc: TranslatorError) -> _Refu
     culprit = members[index]
     if exc.about_source and culprit.source_language:
         return _RefusedLanguage(culprit.source_language, is_source=True)
-    if target is not None and target < len(culprit.languages):
-        return _RefusedLanguage(culprit.languages[target], is_source=False)
-    quoted = [code for code in culprit.languages if f"'{code.lower()}'" in exc.message.lower()]
+    wanted = culprit.wanted_languages  # as submitted: the target index counts these
+    if target is not None and target < len(wanted):
+        return _RefusedLanguage(wanted[target], is_source=False)
+    quoted = [code for code in wanted if f"'{code.lower()}'" in exc.message.lower()]
     return _RefusedLanguage(quoted[0], is_source=False) if len(quoted) == 1 else None
 
 

@@ -9,10 +9,9 @@ from pathlib import PurePosixPath
 from shared.errors import SettingError
 from shared.languages import MAX_TARGET_LANGUAGES, parse_languages
 from shared.problems import Problem, Reason
-from shared.settings import MAX_DOCUMENT_BYTES
+from shared.settings import LANGUAGES_METADATA, MAX_DOCUMENT_BYTES
 
 MAX_BLOB_NAME = 1024
-LANGUAGES_METADATA = "targetlanguages"
 ZIP_SIGNATURE = b"PK\x03\x04"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted Office files are OLE containers, not zips
 ZIP_BASED_EXTENSIONS = frozenset({".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"})

@@ -40,6 +40,7 @@ from devstack.emulator.errors import (
 from devstack.emulator.formats import DOCUMENT_FORMATS, GLOSSARY_FORMATS_WIRE
 from devstack.emulator.jobs import Job, JobStore, Status
 from devstack.emulator.journal import JobJournal
+from devstack.emulator.languages import RIGHT_TO_LEFT, SUPPORTED_LANGUAGES
 from devstack.emulator.listing import ListQuery, parse_list_query
 from devstack.emulator.processor import JobRunner, Limits
 from devstack.emulator.redaction import install_sas_redaction
@@ -51,6 +52,7 @@ from devstack.emulator.stats import RequestStats, operation_name
 logger = logging.getLogger(__name__)
 JSON_UTF8 = "application/json; charset=utf-8"
 STATUS_CACHE_CONTROL = "public, max-age=1"
+TEXT_LANGUAGES_PATH = "/translator/text/v3.0/languages"  # Text Translation's list, which the runner reads
 
 _DENIED_MESSAGE = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an "
@@ -87,8 +89,8 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
     @app.middleware("http")
     async def service_front_door(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         """What the service does before an operation runs: latency, auth, api-version, throttling and faults."""
-        if not request.url.path.startswith("/translator/"):
-            return await call_next(request)
+        if not request.url.path.startswith("/translator/") or request.url.path == TEXT_LANGUAGES_PATH:
+            return await call_next(request)  # Text Translation's language list needs no key and has its own version
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
         try:
@@ -225,6 +227,17 @@ def create_app(config: EmulatorConfig, *, limits: Limits | None = None) -> FastA
         if kind == "glossary":
             return json_response(request, {"value": list(GLOSSARY_FORMATS_WIRE)})
         raise bad_request("InvalidFormatType", f"type '{kind}' is not supported; use 'document' or 'glossary'.")
+
+    @app.get(TEXT_LANGUAGES_PATH)
+    async def text_languages() -> dict[str, Any]:
+        """Text Translation's `languages?scope=translation`, as the service shapes it: every code the emulator
+        accepts (the emulator has no display names, so `name` and `nativeName` are the code)."""
+        return {
+            "translation": {
+                code: {"name": code, "nativeName": code, "dir": "rtl" if code in RIGHT_TO_LEFT else "ltr"}
+                for code in sorted(SUPPORTED_LANGUAGES)
+            }
+        }
 
     @app.get("/emulator/stats")
     async def emulator_stats() -> dict[str, Any]:

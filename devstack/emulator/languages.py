@@ -11,6 +11,7 @@ xh yo yua yue zh-hans zh-hant zu
 """
 
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset(_CODES.split())
+RIGHT_TO_LEFT = frozenset({"ar", "dv", "fa", "he", "ks", "ku", "prs", "ps", "sd", "ug", "ur"})
 
 
 def is_supported(code: str) -> bool:

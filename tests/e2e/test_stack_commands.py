@@ -25,7 +25,7 @@ from tests.e2e.test_stack import processes_mentioning
 
 
 def devstack(command: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - fixed arguments
+    return subprocess.run(
         [sys.executable, "-m", "devstack", command],
         cwd=REPO_ROOT,
         env=environment,
@@ -67,7 +67,8 @@ def test_up_after_the_runner_was_killed_restarts_only_the_runner_and_down_stops_
 
     status = devstack("status", environment)
     assert status.returncode == 1
-    assert "host" in status.stdout and "STOPPED" in status.stdout
+    assert "host" in status.stdout
+    assert "STOPPED" in status.stdout
     again = devstack("up", environment)
     assert again.returncode == 0, again.stderr
     assert "Restarting host; azurite, emulator still running." in again.stdout
@@ -81,7 +82,8 @@ def test_up_after_the_runner_was_killed_restarts_only_the_runner_and_down_stops_
     assert devstack("status", environment).returncode == 0
 
     down = devstack("down", environment)
-    assert "stopping host" in down.stdout and "Stack stopped." in down.stdout
+    assert "stopping host" in down.stdout
+    assert "Stack stopped." in down.stdout
     assert not any(child.alive() for child in after.values())
     assert devstack("status", environment).stdout.strip() == "No stack is up."
 
@@ -95,7 +97,8 @@ def test_a_busy_port_fails_before_anything_starts_and_names_the_variable_that_mo
         squatter.listen()
         result = devstack("up", environment)
     assert result.returncode == 1
-    assert f"Port {port}" in result.stderr and f"{variable}=<port> make up" in result.stderr
+    assert f"Port {port}" in result.stderr
+    assert f"{variable}=<port> make up" in result.stderr
     assert "Traceback" not in result.stderr
     assert "Stack up" not in result.stdout
     assert not (Path(environment["DEVSTACK_STATE_DIR"]) / "stack.json").exists()
@@ -108,7 +111,7 @@ def test_a_port_variable_that_is_not_a_port_is_named(environment):
 
 
 def test_ctrl_c_during_the_demo_stops_the_stack_at_once_and_a_second_one_does_not_cut_that_short(environment):
-    demo = subprocess.Popen(  # noqa: S603 - fixed arguments
+    demo = subprocess.Popen(
         [sys.executable, "-m", "devstack", "demo"],
         cwd=REPO_ROOT,
         env=environment,

@@ -210,7 +210,7 @@ def test_glossaries_are_found_without_listing_the_whole_glossary_container(pipel
     ("settings", "setting"),
     [({"TARGET_LANGUAGES": "fr,xx"}, "TARGET_LANGUAGES"), ({"SOURCE_LANGUAGE": "xx"}, "SOURCE_LANGUAGE")],
 )
-def test_a_language_setting_the_translator_refuses_fails_its_documents_in_one_post(make_pipeline, settings, setting):
+def test_a_language_setting_the_translator_refuses_fails_that_language_only(make_pipeline, settings, setting):
     # GIVEN 20 documents waiting for one batch under a language setting the Translator refuses, and one document
     # whose metadata asks for a language it accepts
     names = [f"doc-{index:02}.txt" for index in range(20)]
@@ -224,11 +224,19 @@ def test_a_language_setting_the_translator_refuses_fails_its_documents_in_one_po
         results = pipeline.run_until_announced(21)
         posts = pipeline.calls("start_translation")
 
-    # THEN the refused ones fail together, naming the setting, and the other one is translated
+    # THEN a refused target language fails alone, naming the setting, and every other language is translated; a
+    # refused source language fails every document
     failed = sorted(message["data"]["source"]["name"] for message in results if message["data"]["status"] == "Failed")
     assert all(setting in message["data"]["error"]["message"] for message in results if message["data"]["error"])
     if setting == "TARGET_LANGUAGES":
-        assert (failed, outcomes(results)["fine.txt"]) == (names, ("Succeeded", None))
-        assert posts == 2  # the refused batch, then the one document that does not ask for 'xx'
+        partial = sorted(m["data"]["source"]["name"] for m in results if m["data"]["status"] == "PartiallySucceeded")
+        assert (partial, outcomes(results)["fine.txt"]) == (names, ("Succeeded", None))
+        for message in results:
+            targets = {target["language"]: target for target in message["data"]["targets"]}
+            if "xx" in targets:
+                assert (targets["fr"]["status"], targets["xx"]["status"]) == ("Succeeded", "Failed")
+                assert targets["xx"]["error"]["code"] == "InvalidTargetLanguages"
+        assert pipeline.translated("fr", "doc-00.txt").startswith("[fr] ")
+        assert posts == 2  # the refused batch, then all 21 without 'xx'
     else:
         assert (failed, posts) == ([*names, "fine.txt"], 1)  # the source language applies to every document

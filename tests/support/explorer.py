@@ -129,8 +129,8 @@ class World:
     def now(self) -> datetime:
         return START + self.offset
 
-    def upload(self, name: str, text: str) -> None:
-        self.blobs.upload(BlobPath(SOURCE, name), text.encode())
+    def upload(self, name: str, text: str, *, metadata: dict[str, str] | None = None) -> None:
+        self.blobs.upload(BlobPath(SOURCE, name), text.encode(), metadata=metadata)
 
 
 @dataclass

@@ -173,32 +173,59 @@ def test_a_refused_input_fails_that_document_only_and_the_others_go_out_at_once(
     assert [len(job.documents) for job in world.translator.jobs.values()] == [4]  # the other two, in one job
 
 
-def test_a_refused_language_fails_every_document_asking_for_it_in_one_post():
-    world, host, ledger = world_and_host(target_languages=("fr", "xx"))
-    posts: list[int] = []
+def refusing(world, language: str, posts: list[list[tuple[str, ...]]]):
+    """begin_batch that refuses any batch asking for `language`, as the service does (400, the target named)."""
     post = world.translator.begin_batch
 
-    def refuses_xx(inputs):
-        posts.append(len(inputs))
-        if any(target.language == "xx" for item in inputs for target in item.targets):
-            raise TranslatorError(
-                "The target language is not valid.",
-                status=400,
-                code="InvalidRequest",
-                inner_code="InvalidTargetLanguage",
-                target="inputs[0].targets[1].language",
-            )
+    def begin_batch(inputs):
+        posts.append([tuple(target.language for target in item.targets) for item in inputs])
+        for index, item in enumerate(inputs):
+            for target_index, target in enumerate(item.targets):
+                if target.language == language:
+                    raise TranslatorError(
+                        "The target language is not valid.",
+                        status=400,
+                        code="InvalidRequest",
+                        inner_code="InvalidTargetLanguage",
+                        target=f"inputs[{index}].targets[{target_index}].language",
+                    )
         return post(inputs)
 
-    world.translator.begin_batch = refuses_xx
+    return begin_batch
+
+
+def test_a_refused_target_language_fails_that_language_only_and_the_others_are_translated():
+    world, host, ledger = world_and_host(target_languages=("fr", "xx", "de"))
+    posts: list[list[tuple[str, ...]]] = []
+    world.translator.begin_batch = refusing(world, "xx", posts)
     names = [f"doc-{index}.txt" for index in range(5)]
     for name in names:
         world.upload(name, f"{name}.")
     host.deliver_together(names)
-    host.tick()
-    host.publish()
+    host.recover()
 
-    assert posts == [5]
-    assert set(announced(world).values()) == {"Failed"}
-    assert {message["data"]["error"]["code"] for message in world.completion_queue} == {"InvalidTargetLanguage"}
+    assert posts == [[("fr", "xx", "de")] * 5, [("fr", "de")] * 5]  # one refusal, then one batch without xx
+    assert set(announced(world).values()) == {"PartiallySucceeded"}
+    for message in world.completion_queue:
+        targets = {target["language"]: target for target in message["data"]["targets"]}
+        assert [targets[code]["status"] for code in ("fr", "xx", "de")] == ["Succeeded", "Failed", "Succeeded"]
+        assert targets["xx"]["error"]["code"] == "InvalidTargetLanguages"
+        assert "'xx'" in targets["xx"]["error"]["message"]
+        assert "app setting TARGET_LANGUAGES" in targets["xx"]["error"]["message"]
+    assert ledger.inbox() == []
+
+
+def test_a_document_asking_only_for_refused_languages_fails_naming_them_and_the_batch_goes_on():
+    world, host, ledger = world_and_host(target_languages=("fr",))
+    posts: list[list[tuple[str, ...]]] = []
+    world.translator.begin_batch = refusing(world, "xx", posts)
+    world.upload("only-xx.txt", "Text.", metadata={"targetlanguages": "xx"})
+    world.upload("fine.txt", "Text.")
+    host.deliver_together(["only-xx.txt", "fine.txt"])
+    host.recover()
+
+    assert announced(world) == {"only-xx.txt": "Failed", "fine.txt": "Succeeded"}
+    (failed,) = [m for m in world.completion_queue if m["data"]["source"]["name"] == "only-xx.txt"]
+    assert failed["data"]["error"]["code"] == "InvalidTargetLanguages"
+    assert "the blob metadata 'targetlanguages'" in failed["data"]["error"]["message"]
     assert ledger.inbox() == []
