@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Any
 
@@ -44,3 +45,17 @@ def _folder_url(blob_url: str, container: str, folder: str) -> str:
     url = container_sas_url(blob_url, container, "rwl")
     base, query = url.split("?", 1)
     return f"{base}/{folder}?{query}"
+
+
+def documents_argument(module: str, description: str | None, default: int, argv: list[str] | None = None) -> int:
+    """The optional N of `python -m bench.<module> [N]` (how many documents), with --help from the docstring."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    parser.add_argument(
+        "documents", nargs="?", type=int, default=default, help=f"documents per run (default {default})"
+    )
+    return parser.parse_args(argv).documents
+
+
+def no_arguments(module: str, description: str | None, argv: list[str] | None = None) -> None:
+    """`python -m bench.<module>` takes no arguments; --help prints the docstring."""
+    argparse.ArgumentParser(prog=f"python -m {module}", description=description).parse_args(argv)

@@ -7,12 +7,11 @@ Office documents are built with python-docx / python-pptx / openpyxl, PDFs with 
 from __future__ import annotations
 
 import platform
-import sys
 from collections.abc import Callable
 
 from azure.storage.blob import BlobServiceClient
 
-from bench.common import run_folder_job
+from bench.common import documents_argument, run_folder_job
 from devstack.azurite import running_azurite
 from devstack.processes import emulator_process
 from tests.support.office_documents import build_docx, build_pptx, build_xlsx
@@ -61,4 +60,4 @@ def main(documents: int = 50) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
+    main(documents_argument("bench.emulator_formats", __doc__, 50))

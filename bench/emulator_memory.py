@@ -10,7 +10,7 @@ import platform
 
 from azure.storage.blob import BlobServiceClient
 
-from bench.common import run_folder_job
+from bench.common import no_arguments, run_folder_job
 from devstack.azurite import running_azurite
 from devstack.processes import emulator_process
 from tests.support.office_documents import build_large_docx
@@ -55,4 +55,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    no_arguments("bench.emulator_memory", __doc__)
     main()

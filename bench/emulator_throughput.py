@@ -6,11 +6,10 @@ Run: `.venv/bin/python -m bench.emulator_throughput [N]`. Starts its own Azurite
 from __future__ import annotations
 
 import platform
-import sys
 
 from azure.storage.blob import BlobServiceClient
 
-from bench.common import run_folder_job
+from bench.common import documents_argument, run_folder_job
 from devstack.azurite import running_azurite
 from devstack.processes import emulator_process
 
@@ -43,4 +42,4 @@ def main(documents: int = 200) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    main(documents_argument("bench.emulator_throughput", __doc__, 200))

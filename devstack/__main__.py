@@ -35,7 +35,7 @@ def up() -> int:
     print(
         "\nTry it (CONN is the connection string above; the poller runs on POLL_SCHEDULE):\n"
         f"  {upload}\n"
-        f'  .venv/bin/python examples/completion_consumer.py --connection-string "$CONN" --queue {queue} --once\n'
+        f'  .venv/bin/python examples/completion_consumer.py --connection-string "$CONN" --queue {queue}  # waits\n'
         f"  curl http://127.0.0.1:{stack.ports.host}/api/status/hello.txt\n"
         "Stop with `make down`."
     )

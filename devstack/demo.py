@@ -94,12 +94,12 @@ def states(stack: Stack, names: list[str]) -> dict[str, int]:
 
 
 def progress_line(counts: dict[str, int], announced: int, total: int) -> str:
-    width = 30
+    """At most 79 characters for up to 99 documents (an 80-column terminal must not wrap it)."""
+    width = 20
     done = width * announced // total
     return (
-        f"[{'#' * done}{'.' * (width - done)}] {announced}/{total} announced | received {sum(counts.values())} · "
-        f"submitted {counts['Submitted'] + counts['Completed']} · translated {counts['Completed']} · "
-        f"rejected {counts['Rejected']}"
+        f"[{'#' * done}{'.' * (width - done)}] {announced}/{total} announced; submitted "
+        f"{counts['Submitted'] + counts['Completed']}, translated {counts['Completed']}, rejected {counts['Rejected']}"
     )
 
 

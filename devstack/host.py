@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import azure.functions as func
 from azure.core.exceptions import ResourceExistsError
@@ -196,6 +196,7 @@ class BlobTriggerDriver:
     pool: ThreadPoolExecutor
     max_tries: int
     stopping: threading.Event
+    retry_delay: float = 1.0  # seconds before the second try, doubling before each next one (the host waits too)
     _receipts: dict[str, str] = field(default_factory=dict)
     _in_flight: set[tuple[str, str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -250,6 +251,8 @@ class BlobTriggerDriver:
                     logger.warning(
                         "blob trigger %s: try %d of %d failed for %s", self.function.name, attempt, self.max_tries, name
                     )
+                    if attempt < self.max_tries:
+                        self.stopping.wait(self.retry_delay * 2 ** (attempt - 1))
             else:
                 self._poison(name, etag)
             self._write_receipt(name, etag)
@@ -462,7 +465,7 @@ def http_server(functions: list[HostedFunction], invoker: Invoker, port: int) ->
                 f"http://{self.headers.get('Host', '127.0.0.1')}{self.path}",
                 headers=dict(self.headers),
                 params=dict(parse_qsl(url.query)),
-                route_params={key: value for key, value in match.groupdict().items()},
+                route_params={key: unquote(value) for key, value in match.groupdict().items()},  # as the host does
                 body=body,
             )
             try:
@@ -499,6 +502,7 @@ class LocalHost:
     app: func.FunctionApp
     host_json: dict[str, Any]
     http_port: int = 7071
+    blob_retry_delay: float = 1.0  # before a failed blob trigger's second try; doubles (1 + 2 + 4 + 8 s for 5 tries)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -509,7 +513,7 @@ class LocalHost:
         self.functions = discover(self.app)
         tries = blobs.get("poisonBlobThreshold", 5)
         self.blob_drivers = [
-            BlobTriggerDriver(f, self.invoker, self.pool, tries, self.stopping)
+            BlobTriggerDriver(f, self.invoker, self.pool, tries, self.stopping, self.blob_retry_delay)
             for f in self.functions
             if f.trigger_type == "blobTrigger"
         ]

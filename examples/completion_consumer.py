@@ -89,8 +89,12 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("azure").setLevel(logging.WARNING)
     consumer = CompletionConsumer.connect(args.connection_string, args.queue, print_outcome, processed=set())
+    idle = False
     while True:
-        consumer.drain()
+        handled = consumer.drain()
+        if handled == 0 and not idle:  # a message comes after the poller's next tick (POLL_SCHEDULE)
+            print(f"queue '{args.queue}' empty" + ("" if args.once else ", waiting (Ctrl-C to stop)..."), flush=True)
+        idle = handled == 0
         if args.once:
             return
         time.sleep(2)

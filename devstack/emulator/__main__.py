@@ -16,6 +16,10 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The storage SDK logs request URLs at INFO; SAS signatures must never reach a log.
     logging.getLogger("azure").setLevel(logging.WARNING)
+    try:
+        app = create_app(config)
+    except EngineUnavailable as exc:
+        raise SystemExit(f"error: {exc}") from None
     logging.getLogger(__name__).info(
         "Document Translation emulator on http://%s:%d/translator (engine=%s, workers=%d)",
         config.host,
@@ -23,10 +27,6 @@ def main() -> None:
         config.engine,
         config.workers,
     )
-    try:
-        app = create_app(config)
-    except EngineUnavailable as exc:
-        raise SystemExit(f"error: {exc}") from None
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
 
 

@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from devstack.emulator.engine import ENGINE_NAMES
+
 SUPPORTED_API_VERSIONS = ("2024-05-01", "2026-03-01")
 
 
@@ -36,6 +38,8 @@ class EmulatorConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be a fraction between 0 and 1")
         if self.workers < 1:
             raise ValueError("--workers must be at least 1")
+        if self.engine not in ENGINE_NAMES:
+            raise ValueError(f"--engine must be one of {', '.join(ENGINE_NAMES)}, not {self.engine!r}")
         if self.retry_after < 0 or self.latency_ms < 0 or self.chars_per_second < 0 or self.stale_reads < 0:
             raise ValueError("--retry-after, --latency-ms, --chars-per-second and --stale-reads cannot be negative")
 

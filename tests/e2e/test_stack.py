@@ -104,3 +104,15 @@ def processes_mentioning(text: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_status_route_values_are_url_decoded_as_the_functions_host_does(stack):
+    running, values = stack
+    blobs = BlobServiceClient.from_connection_string(values["DocumentStorage"])
+    for name in ("sp ace.txt", "café.txt"):
+        blobs.get_blob_client(values["SOURCE_CONTAINER"], name).upload_blob(b"Hello.", overwrite=True)
+    receive_completions(values, 2)
+    for encoded, name in (("sp%20ace.txt", "sp ace.txt"), ("caf%C3%A9.txt", "café.txt")):
+        response = requests.get(f"http://127.0.0.1:{running.ports.host}/api/status/{encoded}", timeout=10)
+        assert response.status_code == 200, response.text
+        assert response.json()["name"] == name

@@ -33,8 +33,8 @@ def wait_until(condition, timeout: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-def running(app: func.FunctionApp, port: int = 0) -> LocalHost:
-    host = LocalHost(app, HOST_JSON, http_port=port or _free_port())
+def running(app: func.FunctionApp, port: int = 0, *, blob_retry_delay: float = 1.0) -> LocalHost:
+    host = LocalHost(app, HOST_JSON, http_port=port or _free_port(), blob_retry_delay=blob_retry_delay)
     host.start()
     return host
 
@@ -60,24 +60,30 @@ def queue_exists(queue: QueueClient) -> bool:
     return True
 
 
-def test_a_blob_trigger_that_keeps_failing_goes_to_the_poison_queue_after_5_tries(host_env, storage, monkeypatch):
+def test_a_blob_trigger_that_keeps_failing_goes_to_the_poison_queue_after_5_tries_waiting_more_before_each(
+    host_env, storage, monkeypatch
+):
     container = storage.new_container("poison")
     monkeypatch.setenv("WATCHED", container)
     calls: list[str] = []
+    moments: list[float] = []
     app = func.FunctionApp()
 
     @app.blob_trigger(arg_name="blob", path="%WATCHED%/{name}", connection="AppStorage")
     def always_fails(blob: func.InputStream) -> None:
         calls.append(blob.name)
+        moments.append(time.monotonic())
         raise RuntimeError("boom")
 
-    host = running(app)
+    host = running(app, blob_retry_delay=0.2)
     try:
         storage.upload(container, "bad.txt", "content")
         wait_until(lambda: any(container in text for text in queue_texts(host_env, POISON_QUEUE)))
     finally:
         host.stop()
     assert calls == [f"{container}/bad.txt"] * 5
+    waits = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    assert all(wait >= 0.2 * 2**index for index, wait in enumerate(waits)), waits  # 0.2, 0.4, 0.8, 1.6 s at least
     poison = next(json.loads(text) for text in queue_texts(host_env, POISON_QUEUE) if container in text)
     assert poison["FunctionId"] == "Host.Functions.always_fails"
     assert poison["BlobName"] == "bad.txt"

@@ -23,6 +23,8 @@ def test_allow_bearer_from_flag_or_environment():
         (["--key", "k", "--throttle-rate", "1.5"], {}),
         (["--key", "k", "--workers", "0"], {}),
         (["--key", "k"], {"EMULATOR_PORT": "eighty"}),
+        (["--key", "k", "--engine", "foo"], {}),
+        (["--key", "k"], {"EMULATOR_ENGINE": "deepl"}),
     ],
 )
 def test_invalid_settings_exit_with_a_usage_error(argv, environ, capsys):
