@@ -262,8 +262,8 @@ class BlobTriggerDriver:
 
     def _arguments(self, name: str) -> dict[str, Any]:
         parameter = self.function.parameters[self.function.trigger["name"]]
-        client = BlobClient.from_connection_string(self._connection, self.container, name)
         if "InputStream" in str(parameter.annotation):
+            client = BlobClient.from_connection_string(self._connection, self.container, name)
             from azure.functions.blob import InputStream  # the host downloads the blob for InputStream parameters
 
             data = client.download_blob().readall()
@@ -272,7 +272,8 @@ class BlobTriggerDriver:
                     data=data, name=f"{self.container}/{name}", uri=client.url, length=len(data)
                 )
             }
-        return {parameter.name: client}
+        connection = self.function.trigger.get("connection") or "AzureWebJobsStorage"
+        return {parameter.name: sdk_blob_client(connection, self.container, name)}
 
     def _poison(self, name: str, etag: str) -> None:
         message = {
@@ -425,6 +426,29 @@ def _seconds(timespan: str) -> float:
 
 
 # ---- HTTP -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelBindingData:
+    """What the Functions host sends the worker for an SDK-type blob binding (the worker's `ModelBindingData`)."""
+
+    content: str
+    version: str = "1.0"
+    source: str = "AzureStorageBlobs"
+    content_type: str = "application/json"
+
+
+def sdk_blob_client(connection: str, container: str, name: str) -> Any:
+    """The trigger's `BlobClient` as the host makes it: the binding data handed to the extension's own converter,
+    which builds the client from the connection settings (a connection string, or `__blobServiceUri` with
+    `__credential`/`__clientId` for an identity)."""
+    from azurefunctions.extensions.base import Datum
+    from azurefunctions.extensions.bindings.blob import BlobClient as SdkBlobClient
+    from azurefunctions.extensions.bindings.blob.blobClientConverter import BlobClientConverter
+
+    content = json.dumps({"Connection": connection, "ContainerName": container, "BlobName": name})
+    datum = Datum(value=ModelBindingData(content), type="model_binding_data")
+    return BlobClientConverter.decode(datum, trigger_metadata={}, pytype=SdkBlobClient)
 
 
 def _route_pattern(route: str) -> re.Pattern[str]:
