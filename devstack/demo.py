@@ -95,7 +95,7 @@ def states(stack: Stack, names: list[str]) -> dict[str, int]:
 
 def progress_line(counts: dict[str, int], announced: int, total: int) -> str:
     """At most 79 characters for up to 99 documents (an 80-column terminal must not wrap it)."""
-    width = 20
+    width = 18
     done = width * announced // total
     return (
         f"[{'#' * done}{'.' * (width - done)}] {announced}/{total} announced; submitted "

@@ -35,11 +35,11 @@ import azure.functions as func
 from azure.core.exceptions import ResourceExistsError
 from azure.functions.queue import QueueMessage as FunctionQueueMessage
 from azure.functions.timer import TimerRequest
-from azure.storage.blob import BlobClient, BlobServiceClient
 from azure.storage.queue import QueueClient, QueueMessage, TextBase64DecodePolicy, TextBase64EncodePolicy
 from croniter import croniter
 
 from devstack.azurite import REPO_ROOT
+from devstack.connections import Connection, ConnectionSettingError
 
 logger = logging.getLogger("devstack.host")
 
@@ -77,15 +77,6 @@ def resolve(expression: str) -> str:
         return value
 
     return re.sub(r"%([^%]+)%", setting, expression)
-
-
-def storage_connection(name: str) -> str:
-    value = os.environ.get(name) or ("UseDevelopmentStorage=true" if name == "AzureWebJobsStorage" else None)
-    if not value:
-        raise HostError(
-            f"connection {name!r}: app setting {name} is not set (the local runner needs a connection string)"
-        )
-    return value
 
 
 # ---- discovery --------------------------------------------------------------------------------------------------
@@ -175,9 +166,7 @@ class Invoker:
             key = (connection, name)
             if key not in self._queues:
                 policy = TextBase64EncodePolicy() if self.message_encoding == "base64" else None
-                client = QueueClient.from_connection_string(
-                    storage_connection(connection), name, message_encode_policy=policy
-                )
+                client = Connection.from_settings(connection).queue(name, message_encode_policy=policy)
                 with contextlib.suppress(ResourceExistsError):
                     client.create_queue()
                 self._queues[key] = client
@@ -206,10 +195,9 @@ class BlobTriggerDriver:
         if pattern != "{name}":
             raise HostError(f"function {self.function.name!r}: only blob paths 'container/{{name}}' are supported")
         self.container = container
-        connection = storage_connection(self.function.trigger.get("connection") or "AzureWebJobsStorage")
-        self._service = BlobServiceClient.from_connection_string(connection)
-        self._connection = connection
-        self._hosts = BlobServiceClient.from_connection_string(storage_connection("AzureWebJobsStorage"))
+        connection = self.function.trigger.get("connection") or "AzureWebJobsStorage"
+        self._service = Connection.from_settings(connection).blob_service()
+        self._hosts = Connection.from_settings("AzureWebJobsStorage").blob_service()
         self._receipt_prefix = f"blobreceipts/local/{self.function.name}/{container}/"
         self._load_receipts()
 
@@ -263,7 +251,7 @@ class BlobTriggerDriver:
     def _arguments(self, name: str) -> dict[str, Any]:
         parameter = self.function.parameters[self.function.trigger["name"]]
         if "InputStream" in str(parameter.annotation):
-            client = BlobClient.from_connection_string(self._connection, self.container, name)
+            client = self._service.get_blob_client(self.container, name)
             from azure.functions.blob import InputStream  # the host downloads the blob for InputStream parameters
 
             data = client.download_blob().readall()
@@ -361,10 +349,8 @@ class QueueTriggerDriver:
 
     def run(self) -> None:
         base64 = self.invoker.message_encoding == "base64"
-        queue = QueueClient.from_connection_string(
-            storage_connection(self.connection),
-            self.queue_name,
-            message_decode_policy=TextBase64DecodePolicy() if base64 else None,
+        queue = Connection.from_settings(self.connection).queue(
+            self.queue_name, message_decode_policy=TextBase64DecodePolicy() if base64 else None
         )
         with contextlib.suppress(ResourceExistsError):
             queue.create_queue()
@@ -590,7 +576,7 @@ def main(argv: list[str]) -> int:
         sys.path.insert(0, str(REPO_ROOT))
         app = importlib.import_module(args.app).app
         host = LocalHost(app, json.loads((REPO_ROOT / "host.json").read_text()), http_port=args.port)
-    except HostError as exc:
+    except (HostError, ConnectionSettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     done = threading.Event()

@@ -31,7 +31,7 @@ def print_outcome(event: dict[str, Any]) -> None:
     """The default handler: one line per document (replace with what your service does)."""
     data = event["data"]
     languages = ", ".join(f"{t['language']}={t['status']}" for t in data["targets"]) or data["error"]["code"]
-    print(f"{event['subject']}: {data['status']} ({languages})")
+    print(f"{event['subject']}: {data['status']} ({languages})", flush=True)
 
 
 class CompletionConsumer:
@@ -89,13 +89,20 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("azure").setLevel(logging.WARNING)
     consumer = CompletionConsumer.connect(args.connection_string, args.queue, print_outcome, processed=set())
+    try:
+        consume(consumer, args.queue, once=args.once)
+    except KeyboardInterrupt:  # Ctrl-C: a message being handled is not deleted, so it comes back
+        print("stopped", flush=True)
+
+
+def consume(consumer: CompletionConsumer, queue: str, *, once: bool) -> None:
     idle = False
     while True:
         handled = consumer.drain()
         if handled == 0 and not idle:  # a message comes after the poller's next tick (POLL_SCHEDULE)
-            print(f"queue '{args.queue}' empty" + ("" if args.once else ", waiting (Ctrl-C to stop)..."), flush=True)
+            print(f"queue '{queue}' empty" + ("" if once else ", waiting (Ctrl-C to stop)..."), flush=True)
         idle = handled == 0
-        if args.once:
+        if once:
             return
         time.sleep(2)
 

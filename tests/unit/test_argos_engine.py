@@ -73,6 +73,7 @@ def test_without_argostranslate_the_server_refuses_to_start_with_a_clear_message
     assert result.returncode != 0
     assert "argostranslate package is missing" in result.stderr
     assert "pip install argostranslate" in result.stderr
+    assert "emulator on" not in result.stderr  # it never says it is serving before the engine loaded
 
 
 def test_run_boundaries_are_kept_and_never_sent_to_the_model():
