@@ -22,15 +22,14 @@ from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableClient
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_blob_sas
 
-from devstack.host import storage_connection
-
 app = func.FunctionApp()
 API_VERSION = {"api-version": "2024-05-01"}
+STORAGE = "DocumentStorage"  # the connection string app setting
 TERMINAL = ("Succeeded", "Failed", "ValidationFailed", "Cancelled")
 
 
 def _account() -> BlobServiceClient:
-    return _account_for(storage_connection("DocumentStorage"))
+    return _account_for(os.environ[STORAGE])
 
 
 @cache
@@ -39,7 +38,7 @@ def _account_for(connection: str) -> BlobServiceClient:
 
 
 def _table() -> TableClient:
-    return _table_for(storage_connection("DocumentStorage"), os.environ["STATE_TABLE"])
+    return _table_for(os.environ[STORAGE], os.environ["STATE_TABLE"])
 
 
 @cache
