@@ -161,6 +161,7 @@ module functionApp 'app/function.bicep' = {
       MAX_BATCH_DOCUMENTS: '1000'
       MAX_BATCH_BYTES: '262144000'
       CLAIM_TIMEOUT_SECONDS: '300'
+      REUSE_TRANSLATIONS: 'true'
     }
   }
 }

@@ -15,6 +15,7 @@ from shared.logfields import log_fields
 from shared.messages import Announcement, Outcome, SourceInfo
 from shared.problems import Problem
 from shared.records import SourceVersion
+from shared.reuse import ContentIndex
 from shared.services import Services
 from shared.storage import BlobPath
 
@@ -30,7 +31,9 @@ class Announced:
 def announce(
     services: Services, documents: list[SourceVersion], announcements: list[Announcement], *, now: datetime
 ) -> Announced:
-    """Record the messages, then the outcomes of the documents whose message the outbox took."""
+    """Record the messages, then the outcomes of the documents whose message the outbox took (translated versions'
+    outputs are recorded for reuse first, while they still hold their names' outputs)."""
+    ContentIndex(services, lambda: now).remember(documents, announcements)
     try:
         to_request, refused = outbox.record(services, announcements, now=now), set()
     except MessagesNotRecorded as exc:

@@ -4,12 +4,16 @@ mapped once into `StoreUnavailable`."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
 from shared.errors import StoreUnavailable
@@ -25,6 +29,7 @@ class BlobInfo:
     size: int
     content_type: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    content_md5: str | None = None  # base64, when storage has one (single-request uploads, or set by the uploader)
 
 
 class BlobStore(Protocol):
@@ -50,8 +55,16 @@ class BlobStore(Protocol):
     def delete(self, path: BlobPath) -> None:
         """Delete a blob and its snapshots; one that does not exist is fine."""
 
-    def names_starting_with(self, container: str, prefix: str, *, page: int) -> list[str] | None:
-        """Blob names of a container that start with `prefix`; None when the container does not exist."""
+    def names_starting_with(self, container: str, prefix: str, *, page: int) -> dict[str, str] | None:
+        """Blob names of a container that start with `prefix`, with their ETags; None when the container does not
+        exist."""
+
+    def sha256(self, path: BlobPath) -> str | None:
+        """The hex SHA-256 of a blob's bytes, read as a stream; None when the blob does not exist."""
+
+    def copy(self, source: BlobPath, destination: BlobPath, *, source_etag: str) -> bool:
+        """A server-side copy of exactly that version of `source` over `destination`; False when the source is gone
+        or has changed (nothing is written then)."""
 
     def put_once(self, path: BlobPath, data: bytes, *, content_type: str) -> None:
         """Write a blob unless one exists already (the first copy is kept)."""
@@ -80,6 +93,7 @@ class AzureBlobStore:
             size=found.size,
             content_type=found.content_settings.content_type or "",
             metadata=dict(found.metadata or {}),
+            content_md5=_base64(found.content_settings.content_md5),
         )
 
     def read_head(self, path: BlobPath, length: int) -> bytes | None:
@@ -94,11 +108,42 @@ class AzureBlobStore:
     def delete(self, path: BlobPath) -> None:
         _absent_as_none(lambda: self._blob(path).delete_blob(delete_snapshots="include"))
 
-    def names_starting_with(self, container: str, prefix: str, *, page: int) -> list[str] | None:
+    def names_starting_with(self, container: str, prefix: str, *, page: int) -> dict[str, str] | None:
         client = self._service.get_container_client(container)
         return _absent_as_none(
-            lambda: [blob.name for blob in client.list_blobs(name_starts_with=prefix, results_per_page=page)]
+            lambda: {
+                blob.name: blob.etag.strip('"')
+                for blob in client.list_blobs(name_starts_with=prefix, results_per_page=page)
+            }
         )
+
+    def sha256(self, path: BlobPath) -> str | None:
+        def digest() -> str:
+            hasher = hashlib.sha256()
+            for chunk in self._blob(path).download_blob(max_concurrency=1).chunks():
+                hasher.update(chunk)
+            return hasher.hexdigest()
+
+        return _absent_as_none(digest)
+
+    def copy(self, source: BlobPath, destination: BlobPath, *, source_etag: str) -> bool:
+        target = self._blob(destination)
+        try:
+            started = _mapped(
+                lambda: target.start_copy_from_url(
+                    self._blob(source).url,
+                    source_etag=f'"{source_etag}"',
+                    source_match_condition=MatchConditions.IfNotModified,
+                )
+            )
+        except (ResourceNotFoundError, ResourceModifiedError):
+            return False
+        status = started.get("copy_status")
+        deadline = time.monotonic() + COPY_WAIT_SECONDS
+        while status == "pending" and time.monotonic() < deadline:  # same-account copies usually finish at once
+            time.sleep(0.2)
+            status = _mapped(lambda: target.get_blob_properties().copy.status)
+        return status == "success"
 
     def put_once(self, path: BlobPath, data: bytes, *, content_type: str) -> None:
         settings = ContentSettings(content_type=content_type)
@@ -107,6 +152,13 @@ class AzureBlobStore:
 
     def _blob(self, path: BlobPath) -> Any:
         return self._service.get_blob_client(path.container, path.name)
+
+
+COPY_WAIT_SECONDS = 30.0
+
+
+def _base64(digest: bytes | bytearray | None) -> str | None:
+    return base64.b64encode(bytes(digest)).decode() if digest else None
 
 
 def _absent_as_none(call: Callable[[], T]) -> T | None:
@@ -119,7 +171,7 @@ def _absent_as_none(call: Callable[[], T]) -> T | None:
 def _mapped(call: Callable[[], T]) -> T:
     try:
         return call()
-    except (ResourceNotFoundError, ResourceExistsError):
+    except (ResourceNotFoundError, ResourceExistsError, ResourceModifiedError):
         raise
     except AzureError as error:
         status = getattr(error, "status_code", None)

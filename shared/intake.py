@@ -13,6 +13,7 @@ from shared.logfields import log_fields
 from shared.messages import Announcement, Outcome, SourceInfo
 from shared.problems import Problem, Reason
 from shared.records import DocumentRecord, DocumentState, InboxEntry, NamePointer, document_key, name_key
+from shared.reuse import fingerprint
 from shared.services import Services
 from shared.storage import BlobPath
 from shared.validation import (
@@ -112,6 +113,8 @@ def _new_record(path: BlobPath, properties: BlobInfo, services: Services, now: d
         received_at=now,
         source_language=settings.source_language,
     )
+    if not rejection:
+        record.content_hash = fingerprint(services, path, properties)
     if rejection:
         record.outcome, record.error_code, record.error_message = (
             Outcome.REJECTED.value,

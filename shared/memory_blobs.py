@@ -3,6 +3,8 @@ an account URL of its own, so URLs and `path_of` behave as with Blob storage."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ class _Blob:
     etag: str
     content_type: str
     metadata: dict[str, str]
+    content_md5: str | None = None
 
 
 @dataclass
@@ -44,7 +47,9 @@ class MemoryBlobStore:
     def properties(self, path: BlobPath) -> BlobInfo | None:
         with self._lock:
             blob = self._blobs.get(path)
-            return None if blob is None else BlobInfo(blob.etag, len(blob.data), blob.content_type, dict(blob.metadata))
+            if blob is None:
+                return None
+            return BlobInfo(blob.etag, len(blob.data), blob.content_type, dict(blob.metadata), blob.content_md5)
 
     def read_head(self, path: BlobPath, length: int) -> bytes | None:
         with self._lock:
@@ -63,13 +68,28 @@ class MemoryBlobStore:
         with self._lock:
             self._blobs.pop(path, None)
 
-    def names_starting_with(self, container: str, prefix: str, *, page: int) -> list[str] | None:
+    def names_starting_with(self, container: str, prefix: str, *, page: int) -> dict[str, str] | None:
         with self._lock:
             if container not in self.containers:
                 return None
-            return sorted(
-                path.name for path in self._blobs if path.container == container and path.name.startswith(prefix)
-            )
+            return {
+                path.name: blob.etag
+                for path, blob in sorted(self._blobs.items())
+                if path.container == container and path.name.startswith(prefix)
+            }
+
+    def sha256(self, path: BlobPath) -> str | None:
+        with self._lock:
+            blob = self._blobs.get(path)
+            return None if blob is None else hashlib.sha256(blob.data).hexdigest()
+
+    def copy(self, source: BlobPath, destination: BlobPath, *, source_etag: str) -> bool:
+        with self._lock:
+            blob = self._blobs.get(source)
+            if blob is None or blob.etag != source_etag:
+                return False
+            self._write(destination, blob.data, blob.content_type, dict(blob.metadata))
+            return True
 
     def put_once(self, path: BlobPath, data: bytes, *, content_type: str) -> None:
         with self._lock:
@@ -95,5 +115,7 @@ class MemoryBlobStore:
     def _write(self, path: BlobPath, data: bytes, content_type: str, metadata: dict[str, str]) -> str:
         self.containers.add(path.container)
         etag = f"0x{next(self._versions):015X}"
-        self._blobs[path] = _Blob(data, etag, content_type, dict(metadata))
+        # storage keeps an MD5 of a single-request upload
+        md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        self._blobs[path] = _Blob(data, etag, content_type, dict(metadata), md5)
         return etag

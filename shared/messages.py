@@ -54,6 +54,19 @@ class TargetResult:
 
 
 @dataclass(frozen=True)
+class ReusedFrom:
+    """The earlier document version whose translations were copied, and the job that made them."""
+
+    container: str
+    name: str
+    etag: str
+    job_id: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"container": self.container, "name": self.name, "etag": self.etag, "jobId": self.job_id}
+
+
+@dataclass(frozen=True)
 class Announcement:
     """What one message says about one source document version."""
 
@@ -66,6 +79,7 @@ class Announcement:
     submitted_at: datetime | None = None
     targets: tuple[TargetResult, ...] = ()
     error: Problem | None = None
+    reused_from: ReusedFrom | None = None
 
     @property
     def message_id(self) -> str:
@@ -84,6 +98,7 @@ class Announcement:
             "data": {
                 "status": self.outcome.value,
                 "jobId": self.job_id,
+                "reusedFrom": self.reused_from.to_wire() if self.reused_from else None,
                 "source": asdict(self.source),
                 "targets": [target.to_wire() for target in self.targets],
                 "error": self.error.to_wire() if self.error else None,

@@ -28,6 +28,14 @@ def document_key(container: str, name: str, etag: str) -> str:
     return _digest("document", container, name, etag.strip('"'))
 
 
+def reuse_key(
+    content_hash: str, size: int, languages: tuple[str, ...], source_language: str | None, glossaries: list[str]
+) -> str:
+    """What makes two translations the same: the bytes, the target languages, the source language and the exact
+    glossary versions (`name@etag` per language)."""
+    return _digest("content", content_hash, str(size), *sorted(languages), source_language or "", *glossaries)
+
+
 def name_key(container: str, name: str) -> str:
     return _digest("name", container, name)
 
@@ -109,6 +117,8 @@ class SourceVersion(Record):
     source_language: str | None = None
     replaces: str | None = None  # key of the previous version of this name, whose outputs get replaced
     refused_languages: tuple[str, ...] = ()  # target languages the Translator refused: announced Failed, not submitted
+    content_hash: str | None = None  # `md5:<base64>` or `sha256:<hex>` of the bytes, when translations are reused
+    reuse_key: str | None = None  # the ContentRecord this version is translated for (set when it is selected)
 
     @property
     def wanted_languages(self) -> tuple[str, ...]:
@@ -247,6 +257,18 @@ class NamePointer(Record):
     name: str
     document_key: str
     received_at: datetime
+
+
+@dataclass(kw_only=True)
+class ContentRecord(Record):
+    """The one document version translated for a given content and request (`reuse_key`): while it is in flight,
+    identical versions wait; once it succeeded, `outputs` (language -> container, name, ETag) are copied for them."""
+
+    PARTITION = "content"
+    document_key: str
+    recorded_at: datetime
+    outputs: dict[str, dict[str, str]] | None = None
+    job_id: str | None = None
 
 
 def changed_properties(cls: type[Record], changes: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ MAX_JOB_HOURS = "MAX_JOB_HOURS"
 MAX_BATCH_DOCUMENTS = "MAX_BATCH_DOCUMENTS"
 MAX_BATCH_BYTES = "MAX_BATCH_BYTES"
 CLAIM_TIMEOUT_SECONDS = "CLAIM_TIMEOUT_SECONDS"
+REUSE_TRANSLATIONS = "REUSE_TRANSLATIONS"
 
 SUPPORTED_API_VERSIONS = ("2024-05-01", "2026-03-01")
 SERVICE_MAX_BATCH_DOCUMENTS = 1000
@@ -64,6 +65,7 @@ ALL_SETTINGS = (
     MAX_BATCH_DOCUMENTS,
     MAX_BATCH_BYTES,
     CLAIM_TIMEOUT_SECONDS,
+    REUSE_TRANSLATIONS,
 )
 
 
@@ -114,6 +116,7 @@ class Settings:
     max_batch_documents: int = SERVICE_MAX_BATCH_DOCUMENTS
     max_batch_bytes: int = SERVICE_MAX_BATCH_BYTES
     claim_timeout_seconds: float = 300.0
+    reuse_translations: bool = True  # identical content with the same request copies the earlier outputs
 
     def languages_for(self, name: str) -> tuple[str, ...]:
         """The target languages of a source blob name: the longest matching route prefix, else TARGET_LANGUAGES.
@@ -180,6 +183,7 @@ class Settings:
                 env.number(MAX_BATCH_BYTES, SERVICE_MAX_BATCH_BYTES, low=1, high=SERVICE_MAX_BATCH_BYTES)
             ),
             claim_timeout_seconds=env.number(CLAIM_TIMEOUT_SECONDS, 300.0, low=1, high=3600),
+            reuse_translations=env.flag(REUSE_TRANSLATIONS, True),
         )
 
 
@@ -213,6 +217,12 @@ class _Environ:
         if value not in allowed:
             raise SettingError(name, f"'{value}' is not one of {', '.join(allowed)}")
         return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = (self.text(name, None) or str(default)).lower()
+        if raw not in ("true", "false"):
+            raise SettingError(name, f"'{raw}' is not true or false")
+        return raw == "true"
 
     def number(self, name: str, default: float, *, low: float, high: float) -> float:
         raw = self.text(name, None)

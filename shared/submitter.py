@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shared.announcements import finish_unsubmitted
+from shared.announcements import announce, finish_unsubmitted, source_info
 from shared.batch_request import BatchRequest
 from shared.batches import Batches, inbox_key
 from shared.errors import (
@@ -27,7 +27,7 @@ from shared.errors import (
     TranslatorUnavailable,
 )
 from shared.logfields import log_fields
-from shared.messages import Outcome
+from shared.messages import Announcement, Outcome
 from shared.problems import Problem, Reason, refused_target_language
 from shared.records import (
     BatchMember,
@@ -37,6 +37,7 @@ from shared.records import (
     InboxEntry,
     utc_now,
 )
+from shared.reuse import ContentIndex, Earlier, Plan
 from shared.services import Services
 from shared.settings import TRANSLATOR_KEY
 from shared.storage import BlobPath
@@ -55,6 +56,9 @@ class Submitter:
     clock: Callable[[], datetime] = utc_now
     holder: str = field(default_factory=lambda: uuid.uuid4().hex)
     _superseded: dict[str, DocumentRecord] = field(default_factory=dict)  # found while selecting, ended by run()
+    _reusable: list[tuple[InboxEntry, Earlier]] = field(default_factory=list)  # found while selecting, copied next
+    _request: BatchRequest | None = None  # the next batch's request: its glossary versions are those selected with
+    _contents: ContentIndex | None = None  # the selection pass's view of the content records
 
     @property
     def _batches(self) -> Batches:
@@ -84,7 +88,7 @@ class Submitter:
                     ledger.release_lease(self.holder)
             finally:
                 self.services.submitting.release()
-            if stopped or not self._next_candidates():
+            if stopped or not (self._next_candidates() or self._reusable):
                 return announcements
         return announcements
 
@@ -100,6 +104,8 @@ class Submitter:
     def _next_candidates(self) -> list[InboxEntry]:
         """The oldest claimable entries that fit one batch."""
         now = self.clock()
+        self._request, self._reusable = BatchRequest(self.services), []
+        self._contents = ContentIndex(self.services, self.clock)
         claimable = sorted(
             (entry for entry in self.services.ledger.inbox() if entry.is_claimable(now)),
             key=lambda entry: entry.received_at,
@@ -111,6 +117,7 @@ class Submitter:
         while time.monotonic() < deadline:
             candidates = self._next_candidates()
             announcements += self._end_superseded()  # before the later version's batch: a crash there finds them again
+            announcements += self._copy_reusable()
             if not candidates:
                 return False
             batch_id = uuid.uuid4().hex
@@ -144,9 +151,80 @@ class Submitter:
                     extra=log_fields("document.waits_for_previous_version", document=BlobPath(*name)),
                 )
                 continue
+            if not self._translate(entry):
+                continue
             chosen.append(entry)
             total += entry.bytes
         return chosen
+
+    def _translate(self, entry: InboxEntry) -> bool:
+        """Whether this entry goes into a job: not when identical content is being translated (it waits) or was
+        translated (its outputs are copied instead, after selection)."""
+        request = self._request or BatchRequest(self.services)
+        glossaries = request.glossary_versions(entry) if entry.content_hash else []
+        contents = self._contents or ContentIndex(self.services, self.clock)
+        decision = contents.decide(entry, glossaries)
+        if decision.plan is Plan.REUSE and decision.earlier is not None:
+            self._reusable.append((entry, decision.earlier))
+        if decision.plan is Plan.WAIT:
+            logger.info(
+                "document %s: waits for the translation of identical content",
+                BlobPath(entry.container, entry.name),
+                extra=log_fields(
+                    "document.waits_for_identical_content", document=BlobPath(entry.container, entry.name)
+                ),
+            )
+        return decision.plan is Plan.TRANSLATE
+
+    def _copy_reusable(self) -> list[str]:
+        """Versions whose content was translated before: its outputs are copied, and they are announced as reused."""
+        ledger, reusable = self.services.ledger, self._reusable
+        self._reusable = []
+        done: list[InboxEntry] = []
+        announced: list[InboxEntry] = []
+        announcements: list[Announcement] = []
+        for entry, earlier in reusable:
+            own = ledger.document(entry.key)
+            if own is not None and own.state is not DocumentState.RECEIVED:
+                done.append(entry)  # announced before a crash kept its inbox entry: nothing left to do
+                continue
+            reused = ContentIndex(self.services, self.clock).copy_outputs(entry, earlier)
+            if reused is None:
+                continue  # its content record now names it: the next batch translates it
+            self._remove_outputs_of_languages_dropped(entry)
+            announced.append(entry)
+            announcements.append(
+                Announcement(
+                    outcome=Outcome.SUCCEEDED,
+                    source=source_info(self.services, entry),
+                    event_source=self.services.event_source,
+                    received_at=entry.received_at,
+                    completed_at=self.clock(),
+                    targets=reused.targets,
+                    reused_from=reused.reused_from,
+                )
+            )
+            logger.info(
+                "document %s: identical to %s/%s, translated in job %s; its outputs copied",
+                BlobPath(entry.container, entry.name),
+                reused.reused_from.container,
+                reused.reused_from.name,
+                reused.reused_from.job_id,
+                extra=log_fields("document.reused", document=BlobPath(entry.container, entry.name)),
+            )
+        if not announced:
+            ledger.delete_all(done)
+            return []
+        result = announce(self.services, announced, announcements, now=self.clock())
+        keys = {document.key for document in result.documents}
+        ledger.delete_all([*done, *(entry for entry in announced if entry.key in keys)])
+        return result.to_request
+
+    def _remove_outputs_of_languages_dropped(self, entry: InboxEntry) -> None:
+        """A re-uploaded name reusing a translation in fewer languages than before keeps none of the old ones."""
+        dropped = self._replaced_languages(entry.replaces) - set(entry.languages) if entry.replaces else set()
+        for language in sorted(dropped):
+            self.services.blobs.delete(BlobPath(self.services.settings.target_container, f"{language}/{entry.name}"))
 
     def _earlier_version_in_a_job(self, entry: InboxEntry) -> bool:
         """Whether an earlier version of this name is in an unfinished job: both would write the same outputs."""
@@ -178,7 +256,7 @@ class Submitter:
             batches.discard(batch)
             return _BatchOutcome(announcements)
         self._remove_stale_outputs(members)
-        body = BatchRequest(self.services).build(members)
+        body = (self._request or BatchRequest(self.services)).build(members)
         if not batches.posting(batch):
             logger.warning(
                 "batch %s: taken over while being prepared; leaving it to its new owner",

@@ -40,7 +40,17 @@ RECOVERY_STEP = timedelta(minutes=10)  # past the claim timeout, the lease and t
 RECOVERY_TICKS = 12
 HOST_DELIVERIES = 5  # the blob trigger's maxDequeueCount: then the event goes to the poison queue
 STORE_CALLS = ("get", "query", "write", "transact", "ensure")
-BLOB_CALLS = ("properties", "read_head", "etags", "exists", "delete", "names_starting_with", "put_once")
+BLOB_CALLS = (
+    "properties",
+    "read_head",
+    "etags",
+    "exists",
+    "delete",
+    "names_starting_with",
+    "put_once",
+    "sha256",
+    "copy",
+)
 TRANSLATOR_CALLS = (
     "begin_batch",
     "get_job",

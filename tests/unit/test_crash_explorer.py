@@ -16,7 +16,7 @@ from shared.settings import Settings, StorageAccess, StorageConnection
 from shared.state_store import Op, Operation, Query
 from shared.storage import BlobPath
 from shared.translator import DocumentInput, Target
-from tests.support.explorer import SOURCE, TARGET, Host, RunResult, World, explore, run
+from tests.support.explorer import SOURCE, TARGET, CrashPlan, Host, RunResult, World, explore, run
 
 SETTINGS = Settings(
     storage=StorageConnection(connection_string="UseDevelopmentStorage=true"),  # not used: the world is in memory
@@ -100,6 +100,32 @@ def rejection_among_documents(world: World, host: Host) -> None:
     host.publish()
 
 
+def identical_content_reused(world: World, host: Host) -> None:
+    """A document is translated; then the same bytes arrive again under its name and under two other names at once:
+    their outputs are copies, no second job."""
+    world.upload("handbook.txt", "The handbook.")
+    host.event("handbook.txt")
+    host.tick()
+    host.tick()
+    host.publish()
+    for name in ("handbook.txt", "copies/handbook.txt", "copies/handbook-2.txt"):
+        world.upload(name, "The handbook.")
+    world.offset += timedelta(minutes=3)  # past a lease a crashed submitter may still hold
+    host.deliver_together(["handbook.txt", "copies/handbook.txt", "copies/handbook-2.txt"])
+    host.tick()
+    host.publish()
+
+
+def identical_uploads_at_once(world: World, host: Host) -> None:
+    """Three names with the same bytes arrive together: one is translated, the others wait for it and copy it."""
+    for name in ("same-a.txt", "same-b.txt", "same-c.txt"):
+        world.upload(name, "Same words everywhere.")
+    host.deliver_together(["same-a.txt", "same-b.txt", "same-c.txt"])
+    host.tick()
+    host.tick()
+    host.publish()
+
+
 SCENARIOS = {
     "burst with duplicated events from two processes": burst_with_duplicates,
     "re-upload of a name still in a job": reupload_while_in_a_job,
@@ -107,6 +133,8 @@ SCENARIOS = {
     "a job cancelled for timeout": job_cancelled_for_timeout,
     "a batch refused for an existing target": target_already_exists,
     "a rejection among documents": rejection_among_documents,
+    "identical content reused": identical_content_reused,
+    "identical uploads at once": identical_uploads_at_once,
 }
 
 
@@ -150,6 +178,31 @@ def test_two_crashes_the_second_during_recovery_lose_nothing(name):
     ]
     assert failures(results) == []
     print(f"\n{name}: {len(results)} two-crash runs, 0 lost")
+
+
+@pytest.mark.parametrize(
+    ("name", "reused"),
+    [("identical content reused", 3), ("identical uploads at once", 2)],
+)
+def test_identical_content_is_translated_once_and_copied_for_the_others(name, reused):
+    world = World(SETTINGS)
+    host = Host(world, CrashPlan())
+    SCENARIOS[name](world, host)
+    host.recover()
+    assert world.translator.posts == 1
+    copies = [message for message in world.completion_queue if message["data"]["reusedFrom"]]
+    assert len(copies) == reused
+    for message in copies:
+        assert message["data"]["status"] == "Succeeded"
+        assert message["data"]["jobId"] is None
+        assert {target["characters"] for target in message["data"]["targets"]} == {0}
+        for target in message["data"]["targets"]:
+            copied = world.blobs.download(BlobPath(TARGET, target["name"]))
+            assert copied is not None
+            assert copied.startswith(f"[{target['language']}]".encode())
+    crash_runs = list(explore(SCENARIOS[name], settings=SETTINGS))[1:]
+    translated_again = sum(result.posts > 1 for result in crash_runs)
+    print(f"\n{name}: {translated_again} of {len(crash_runs)} crash runs translated the content a second time")
 
 
 def test_the_explorer_sees_a_lost_document():
