@@ -1,7 +1,8 @@
-"""`python -m bench [--documents N] [--trickle-seconds S] [--jobs J ...] [--intake N ...]` (`make bench`): every
-pipeline scenario, this app against the approaches users would write instead, on the same emulator and Azurite, and
-the blob trigger's throughput and memory as N grows. Prints Markdown tables with ratios (baseline / this app, or N
-against the first N) and writes bench/results/latest.json. Asserts nothing."""
+"""`python -m bench [--documents N] [--trickle-seconds S] [--jobs J ...] [--intake N ...] [--reuse N]` (`make bench`):
+every pipeline scenario, this app against the approaches users would write instead, on the same emulator and
+Azurite, the blob trigger's throughput and memory as N grows, and reuse of identical content on and off. Prints
+Markdown tables with ratios (baseline / this app, or N against the first N) and writes bench/results/latest.json.
+Asserts nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import burst, chart, intake, polling, report, trickle
+from bench import burst, chart, intake, polling, report, reuse, trickle
 from bench.approaches import CLIENT_THREADS, POLL_SECONDS
 from bench.harness import LANGUAGES
 
@@ -22,11 +23,13 @@ def main() -> None:
     parser.add_argument("--trickle-seconds", type=float, default=120.0, help="trickle length (default 120)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[100, 1000, 5000], help="jobs in flight to poll")
     parser.add_argument("--intake", type=int, nargs="+", default=[1000, 5000, 10000], help="blob events per process")
+    parser.add_argument("--reuse", type=int, default=1000, help="uploads in the re-upload scenario (default 1000)")
     parser.add_argument("--output", type=Path, default=report.RESULTS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
         burst_results = burst.run(args.documents, Path(workdir))
         trickle_results = trickle.run(args.trickle_seconds, TRICKLE_INTERVAL, Path(workdir))
+        reuse_results = reuse.run(args.reuse, Path(workdir))
     polling_results = polling.run(tuple(args.jobs))
     intake_results = intake.run(tuple(args.intake))
     settings = {
@@ -43,6 +46,7 @@ def main() -> None:
         "trickle": {"seconds": args.trickle_seconds, "interval": TRICKLE_INTERVAL, "results": trickle_results},
         "polling": {"results": polling_results},
         "intake": {"trigger_threads": intake.TRIGGER_THREADS, "results": intake_results},
+        "reuse": {"uploads": args.reuse, "repeated_share": reuse.REPEATED_SHARE, "results": reuse_results},
     }
     path = report.write(results, args.output)
     picture = chart.write(results, args.output.with_suffix(".png"))
@@ -56,6 +60,8 @@ def main() -> None:
     print(polling.markdown(polling_results))
     print(f"\n### Intake: N blob events, one process, {intake.TRIGGER_THREADS} at a time (ratio = N / first N)\n")
     print(intake.markdown(intake_results))
+    print(f"\n### Re-uploads: {args.reuse} uploads, {reuse.REPEATED_SHARE:.0%} of them identical content again\n")
+    print(reuse.markdown(reuse_results))
     print(f"\nwritten to {path} and {picture}")
 
 

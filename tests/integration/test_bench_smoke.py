@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import burst, chart, intake, polling, report, trickle
+from bench import burst, chart, intake, polling, report, reuse, trickle
 from bench.approaches import APPROACHES
 
 
@@ -43,3 +43,13 @@ def test_intake_measures_each_count_in_its_own_process_and_reports_each_figure()
     assert [figures["documents_submitted"] for figures in results.values()] == [6, 12]
     assert all(figures["peak_rss_mb"] >= figures["baseline_rss_mb"] > 0 for figures in results.values())
     assert intake.markdown(results).count("\n") == len(intake.FIGURES) + 1
+
+
+def test_the_reupload_scenario_reports_both_modes_and_every_figure(tmp_path):
+    results = reuse.run(10, tmp_path)
+
+    assert list(results) == list(reuse.MODES)
+    assert [figures["documents"] for figures in results.values()] == [10, 10]
+    assert [figures["succeeded"] for figures in results.values()] == [10, 10]
+    assert all(key in figures for figures in results.values() for key, _, _ in reuse.FIGURES)
+    assert reuse.markdown(results).count("\n") == len(reuse.FIGURES) + 2
