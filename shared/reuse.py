@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -63,29 +64,60 @@ class Reused:
 
 @dataclass
 class ContentIndex:
-    """One selection pass over the inbox (or one announcement run)."""
+    """The content records as one submitter run (or one announcement) sees them."""
 
     services: Services
     clock: Callable[[], datetime]
+    _translating: dict[str, str] = field(default_factory=dict)  # version key -> its reuse key, decided this run
+    _prefetched: dict[str, ContentRecord | None] = field(default_factory=dict)
     _taken_over: set[str] = field(default_factory=set)  # versions that took a record over in this pass
 
-    def decide(self, entry: InboxEntry, glossaries: list[str]) -> Decision:
-        """What to do with a waiting version; sets `entry.reuse_key` when it becomes the one translated."""
+    def key_of(self, entry: SourceVersion, glossaries: list[str]) -> str | None:
+        """The version's reuse key; None when it is translated on its own (reuse off, or a language refused)."""
         if entry.content_hash is None or entry.refused_languages:
+            return None
+        return reuse_key(entry.content_hash, entry.bytes, entry.wanted_languages, entry.source_language, glossaries)
+
+    def new_pass(self, keys: dict[str, str]) -> None:
+        """Start a selection pass over versions with these reuse keys (version key -> reuse key, oldest first): the
+        content records not yet known are read in parallel, and content nobody translates yet is claimed for its oldest
+        version in parallel."""
+        self._taken_over.clear()
+        ledger, now = self.services.ledger, self.clock()
+        undecided = {version: key for version, key in keys.items() if self._translating.get(version) != key}
+        wanted = sorted(set(undecided.values()))
+        with ThreadPoolExecutor(self.services.storage_threads) as pool:
+            found = pool.map(lambda key: ledger.get(ContentRecord, key), wanted)
+            self._prefetched = dict(zip(wanted, found, strict=True))
+            first = {}  # content nobody translates yet: the oldest version of it claims it (insert-once)
+            for version, key in undecided.items():
+                if self._prefetched[key] is None:
+                    first.setdefault(key, version)
+            claims = [ContentRecord(key=key, document_key=version, recorded_at=now) for key, version in first.items()]
+            for claim, inserted in zip(claims, pool.map(ledger.insert, claims), strict=True):
+                if inserted:
+                    self._translating[claim.document_key] = claim.key
+                    self._prefetched[claim.key] = claim
+                else:
+                    del self._prefetched[claim.key]  # another run claimed it first: read it when deciding
+
+    def decide(self, entry: InboxEntry, key: str | None) -> Decision:
+        """What to do with a waiting version; sets `entry.reuse_key` when it becomes the one translated."""
+        if key is None:
+            return Decision(Plan.TRANSLATE)
+        if self._translating.get(entry.key) == key:  # this run decided so already: nothing can have changed it
+            entry.reuse_key = key
             return Decision(Plan.TRANSLATE)
         ledger, now = self.services.ledger, self.clock()
-        key = reuse_key(entry.content_hash, entry.bytes, entry.wanted_languages, entry.source_language, glossaries)
-        record = ledger.get(ContentRecord, key)
+        record = self._prefetched.pop(key) if key in self._prefetched else ledger.get(ContentRecord, key)
         if record is None:
             if ledger.insert(ContentRecord(key=key, document_key=entry.key, recorded_at=now)):
-                entry.reuse_key = key
-                return Decision(Plan.TRANSLATE)
+                return self._translate(entry, key)
             record = ledger.get(ContentRecord, key)
             if record is None:
                 return Decision(Plan.WAIT)  # inserted and removed meanwhile: decide again next round
         if record.document_key == entry.key:
-            entry.reuse_key = key
-            return Decision(Plan.TRANSLATE)
+            return self._translate(entry, key)
         if record.document_key in self._taken_over:
             return Decision(Plan.TRANSLATE)  # the one it would wait for failed before: no chain of one job each
         earlier = ledger.document(record.document_key)
@@ -142,47 +174,62 @@ class ContentIndex:
         )
 
     def remember(self, documents: list[SourceVersion], announcements: list[Announcement]) -> None:
-        """Before a translated version is announced (while it still holds its name's outputs), record its outputs'
-        ETags on its content record, so identical versions can copy exactly those. Best effort: a version whose
-        outputs are not recorded is simply not reused."""
-        for document, announcement in zip(documents, announcements, strict=True):
-            if document.reuse_key is None or announcement.outcome is not Outcome.SUCCEEDED or not announcement.job_id:
-                continue
-            try:
-                self._remember(document, announcement)
-            except StoreError as exc:
-                path = BlobPath(document.container, document.name)
-                logger.warning(
-                    "document %s: its outputs could not be recorded for reuse (%s)",
-                    path,
-                    exc,
-                    extra=log_fields("document.reuse_not_recorded", document=path),
-                )
+        """Before translated versions are announced (while they still hold their names' outputs), record their
+        outputs' ETags on their content records, so identical versions can copy exactly those. Best effort: a version
+        whose outputs are not recorded is simply not reused."""
+        translated = [
+            (document, announcement)
+            for document, announcement in zip(documents, announcements, strict=True)
+            if document.reuse_key and announcement.outcome is Outcome.SUCCEEDED and announcement.job_id
+        ]
+        if not translated:
+            return
+        try:
+            self._remember(translated)
+        except StoreError as exc:
+            logger.warning(
+                "%d documents: their outputs could not be recorded for reuse (%s)",
+                len(translated),
+                exc,
+                extra=log_fields("document.reuse_not_recorded", batch_size=len(translated)),
+            )
 
-    def _remember(self, document: SourceVersion, announcement: Announcement) -> None:
+    def _remember(self, translated: list[tuple[SourceVersion, Announcement]]) -> None:
         ledger = self.services.ledger
-        record = ledger.get(ContentRecord, document.reuse_key or "")
-        if record is None or record.document_key != document.key or record.outputs:
-            return
-        paths = {target.language: BlobPath(target.container, target.name) for target in announcement.targets}
-        etags = self.services.blobs.etags(list(paths.values()))
-        if any(etags[path] is None for path in paths.values()):
-            return
-        record.outputs = {
-            language: {"container": path.container, "name": path.name, "etag": etags[path] or ""}
-            for language, path in paths.items()
-        }
-        record.job_id = announcement.job_id
-        ledger.update(record)
+        with ThreadPoolExecutor(self.services.storage_threads) as pool:
+            records = list(pool.map(lambda item: ledger.get(ContentRecord, item[0].reuse_key or ""), translated))
+        pending = [
+            (record, announcement)
+            for (document, announcement), record in zip(translated, records, strict=True)
+            if record is not None and record.document_key == document.key and not record.outputs
+        ]
+        paths = [BlobPath(t.container, t.name) for _, announcement in pending for t in announcement.targets]
+        etags = self.services.blobs.etags(paths)  # one folder listing per language for a burst
+        changed: list[ContentRecord] = []
+        for record, announcement in pending:
+            outputs = {t.language: BlobPath(t.container, t.name) for t in announcement.targets}
+            if any(etags[path] is None for path in outputs.values()):
+                continue
+            record.outputs = {
+                language: {"container": path.container, "name": path.name, "etag": etags[path] or ""}
+                for language, path in outputs.items()
+            }
+            record.job_id = announcement.job_id
+            changed.append(record)
+        ledger.update_all(changed)
+
+    def _translate(self, entry: InboxEntry, key: str) -> Decision:
+        entry.reuse_key = key
+        self._translating[entry.key] = key
+        return Decision(Plan.TRANSLATE)
 
     def _take_over(self, record: ContentRecord, entry: InboxEntry) -> Decision:
         """The version named failed, was rejected, is gone, or its outputs are: this one is translated instead."""
         record.document_key, record.outputs, record.job_id, record.recorded_at = entry.key, None, None, self.clock()
         if not self.services.ledger.update(record):
             return Decision(Plan.WAIT)  # another run changed it first: decide again next round
-        entry.reuse_key = record.key
         self._taken_over.add(entry.key)
-        return Decision(Plan.TRANSLATE)
+        return self._translate(entry, record.key)
 
 
 def _succeeded(document: DocumentRecord) -> bool:

@@ -58,7 +58,8 @@ class Submitter:
     _superseded: dict[str, DocumentRecord] = field(default_factory=dict)  # found while selecting, ended by run()
     _reusable: list[tuple[InboxEntry, Earlier]] = field(default_factory=list)  # found while selecting, copied next
     _request: BatchRequest | None = None  # the next batch's request: its glossary versions are those selected with
-    _contents: ContentIndex | None = None  # the selection pass's view of the content records
+    _contents: ContentIndex | None = None  # this run's view of the content records
+    _keys: dict[str, str] = field(default_factory=dict)  # the selection pass's reuse keys, by version key
 
     @property
     def _batches(self) -> Batches:
@@ -105,11 +106,11 @@ class Submitter:
         """The oldest claimable entries that fit one batch."""
         now = self.clock()
         self._request, self._reusable = BatchRequest(self.services), []
-        self._contents = ContentIndex(self.services, self.clock)
         claimable = sorted(
             (entry for entry in self.services.ledger.inbox() if entry.is_claimable(now)),
             key=lambda entry: entry.received_at,
         )
+        self._keys = self._reuse_keys(claimable)
         return self._select(claimable)
 
     def _drain(self, announcements: list[str], deadline: float) -> bool:
@@ -157,13 +158,27 @@ class Submitter:
             total += entry.bytes
         return chosen
 
+    @property
+    def _content_index(self) -> ContentIndex:
+        if self._contents is None:
+            self._contents = ContentIndex(self.services, self.clock)
+        return self._contents
+
+    def _reuse_keys(self, entries: list[InboxEntry]) -> dict[str, str]:
+        """The reuse keys of the claimable entries (with this pass's glossary versions); their records read at once."""
+        request, index = self._request or BatchRequest(self.services), self._content_index
+        keys = {
+            entry.key: key
+            for entry in entries
+            if entry.content_hash and (key := index.key_of(entry, request.glossary_versions(entry))) is not None
+        }
+        index.new_pass(keys)
+        return keys
+
     def _translate(self, entry: InboxEntry) -> bool:
         """Whether this entry goes into a job: not when identical content is being translated (it waits) or was
         translated (its outputs are copied instead, after selection)."""
-        request = self._request or BatchRequest(self.services)
-        glossaries = request.glossary_versions(entry) if entry.content_hash else []
-        contents = self._contents or ContentIndex(self.services, self.clock)
-        decision = contents.decide(entry, glossaries)
+        decision = self._content_index.decide(entry, self._keys.get(entry.key))
         if decision.plan is Plan.REUSE and decision.earlier is not None:
             self._reusable.append((entry, decision.earlier))
         if decision.plan is Plan.WAIT:
@@ -188,7 +203,7 @@ class Submitter:
             if own is not None and own.state is not DocumentState.RECEIVED:
                 done.append(entry)  # announced before a crash kept its inbox entry: nothing left to do
                 continue
-            reused = ContentIndex(self.services, self.clock).copy_outputs(entry, earlier)
+            reused = self._content_index.copy_outputs(entry, earlier)
             if reused is None:
                 continue  # its content record now names it: the next batch translates it
             self._remove_outputs_of_languages_dropped(entry)
