@@ -139,7 +139,7 @@ def local_runner(app_module: str, settings: dict[str, str], workdir: Path) -> It
             [*command, "--app", app_module], cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core CI machine once took over 60 s
         while "Host started" not in log.read_text(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the local runner did not start:\n{log.read_text(errors='replace')[-2000:]}")
