@@ -4,6 +4,7 @@ uploads with their times, announcements with theirs, the emulator's own completi
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,22 @@ def _pages(url: str, headers: dict[str, str]) -> Iterator[dict[str, Any]]:
 
 
 @contextmanager
+def app_settings(settings: dict[str, str]) -> Iterator[None]:
+    """These app settings in this process's environment until the block ends, then the environment as it was (a
+    setting left behind would reach every runner started later: the runner lets the environment win)."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
 def local_runner(app_module: str, settings: dict[str, str], workdir: Path) -> Iterator[None]:
     """`python -m devstack host` for `app_module` with these settings, until the block ends."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -136,10 +153,14 @@ def local_runner(app_module: str, settings: dict[str, str], workdir: Path) -> It
     command = [sys.executable, "-m", "devstack", "host", "--settings", str(settings_path), "--port", str(free_port())]
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-            [*command, "--app", app_module], cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT
+            [*command, "--app", app_module],
+            cwd=REPO_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={name: value for name, value in os.environ.items() if name not in settings},  # the file wins
         )
     try:
-        deadline = time.monotonic() + 180  # a loaded 2-core CI machine once took over 60 s
+        deadline = time.monotonic() + 60
         while "Host started" not in log.read_text(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the local runner did not start:\n{log.read_text(errors='replace')[-2000:]}")

@@ -7,7 +7,6 @@ The official client script has no shared tick: each of its J waiters asks for it
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections import Counter
@@ -23,7 +22,7 @@ from azure.functions.timer import TimerRequest
 from azure.storage.blob import BlobServiceClient
 
 from bench import naive_function_app
-from bench.harness import API_VERSION, base_settings
+from bench.harness import API_VERSION, app_settings, base_settings
 from devstack.azurite import AzuriteEndpoints, container_sas_url, running_azurite
 from devstack.host import Out
 from devstack.processes import EMULATOR_KEY, EmulatorProcess, emulator_process
@@ -89,7 +88,11 @@ def start_jobs(azurite: AzuriteEndpoints, emulator: EmulatorProcess, count: int)
 
 
 def tick_this_app(settings: dict[str, str], job_ids: list[str]) -> dict[str, Any]:
-    os.environ.update(settings)
+    with app_settings(settings):
+        return _tick_this_app(settings, job_ids)
+
+
+def _tick_this_app(settings: dict[str, str], job_ids: list[str]) -> dict[str, Any]:
     services = current_services()
     now = utc_now()
     services.ledger.insert_all(
@@ -109,7 +112,11 @@ def tick_this_app(settings: dict[str, str], job_ids: list[str]) -> dict[str, Any
 
 
 def tick_naive(settings: dict[str, str], job_ids: list[str]) -> dict[str, Any]:
-    os.environ.update(settings)
+    with app_settings(settings):
+        return _tick_naive(settings, job_ids)
+
+
+def _tick_naive(settings: dict[str, str], job_ids: list[str]) -> dict[str, Any]:
     table = TableClient.from_connection_string(settings["DocumentStorage"], settings["STATE_TABLE"])
     table.create_table()
     for start in range(0, len(job_ids), 100):

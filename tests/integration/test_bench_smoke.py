@@ -52,4 +52,9 @@ def test_the_reupload_scenario_reports_both_modes_and_every_figure(tmp_path):
     assert [figures["documents"] for figures in results.values()] == [10, 10]
     assert [figures["succeeded"] for figures in results.values()] == [10, 10]
     assert all(key in figures for figures in results.values() for key, _, _ in reuse.FIGURES)
-    assert reuse.markdown(results).count("\n") == len(reuse.FIGURES) + 2
+    baseline, ours = results.values()
+    assert (baseline["reused"], ours["reused"]) == (0, 3)  # the 3 repeats come after their originals' announcements
+    assert ours["characters_charged"] * 10 == baseline["characters_charged"] * 7  # equal-sized documents
+    table, saved = reuse.markdown(results).split("\n\n")
+    assert table.count("\n") == len(reuse.FIGURES) + 1
+    assert saved == "characters saved by reuse: 30.0%"

@@ -15,13 +15,15 @@ from shared.storage import BlobPath
 
 @pytest.fixture
 def counted(monkeypatch) -> Counter[str]:
-    """Blob requests by method (the storage SDK sends through requests)."""
+    """Blob requests answered, by method (the storage SDK sends through requests). A send that fails on a pooled
+    connection Azurite has just closed is retried by the SDK: only the answered one counts."""
     counts: Counter[str] = Counter()
     send = requests.Session.send
 
     def counting(session, request, **kwargs):
+        response = send(session, request, **kwargs)
         counts[request.method] += 1
-        return send(session, request, **kwargs)
+        return response
 
     monkeypatch.setattr(requests.Session, "send", counting)
     return counts
