@@ -30,6 +30,9 @@ Handler = Callable[[dict[str, Any]], None]
 def print_outcome(event: dict[str, Any]) -> None:
     """The default handler: one line per document (replace with what your service does)."""
     data = event["data"]
+    if event["type"] == "TranslationAutopilot.BudgetReached":  # MAX_CHARACTERS_PER_DAY: documents wait for tomorrow
+        print(f"daily budget reached on {data['day']}: documents wait until {data['resumesAt']}", flush=True)
+        return
     languages = ", ".join(f"{t['language']}={t['status']}" for t in data["targets"]) or data["error"]["code"]
     print(f"{event['subject']}: {data['status']} ({languages})", flush=True)
 

@@ -18,6 +18,9 @@ app = func.FunctionApp()
 def on_translation_completed(msg: func.QueueMessage) -> None:
     event = msg.get_json()
     data = event["data"]
+    if event["type"] == "TranslationAutopilot.BudgetReached":  # MAX_CHARACTERS_PER_DAY: documents wait for tomorrow
+        logger.warning("daily budget reached on %s; documents wait until %s", data["day"], data["resumesAt"])
+        return
     logger.info("%s: %s (event %s)", event["subject"], data["status"], event["id"])
     for target in data["targets"]:
         logger.info("  %s -> %s (%s)", target["language"], target["url"], target["status"])

@@ -23,6 +23,21 @@ param sourceLanguage string = ''
 @description('Per-prefix language routes (LANGUAGE_ROUTES), e.g. "legal/=fr,de;hr/=es"; empty for none.')
 param languageRoutes string = ''
 
+@description('Spending cap: characters the Translator may charge per UTC day (MAX_CHARACTERS_PER_DAY); empty for no cap. Documents that do not fit wait until the next day.')
+param maxCharactersPerDay string = ''
+
+@description('Days the app keeps the state of what ended (RETENTION_DAYS): document versions, jobs, batch members, spending.')
+@minValue(1)
+param retentionDays int = 30
+
+@description('Optional lifecycle rule: delete source documents this many days after their last change (0: never).')
+@minValue(0)
+param sourceBlobRetentionDays int = 0
+
+@description('Optional lifecycle rule: delete translations this many days after they were written (0: never).')
+@minValue(0)
+param targetBlobRetentionDays int = 0
+
 @description('How often the timer polls jobs (POLL_SCHEDULE, six-field NCRONTAB, UTC).')
 param pollSchedule string = '*/30 * * * * *'
 
@@ -102,6 +117,10 @@ module storage 'app/storage.bicep' = {
     containerNames: [sourceContainerName, targetContainerName, glossaryContainerName, deploymentContainerName, deadLetterContainerName]
     queueNames: [completionQueueName, outboxQueueName]
     tableNames: [stateTableName]
+    sourceContainerName: sourceContainerName
+    sourceBlobRetentionDays: sourceBlobRetentionDays
+    targetContainerName: targetContainerName
+    targetBlobRetentionDays: targetBlobRetentionDays
   }
 }
 
@@ -162,6 +181,8 @@ module functionApp 'app/function.bicep' = {
       MAX_BATCH_BYTES: '262144000'
       CLAIM_TIMEOUT_SECONDS: '300'
       REUSE_TRANSLATIONS: 'true'
+      MAX_CHARACTERS_PER_DAY: maxCharactersPerDay
+      RETENTION_DAYS: string(retentionDays)
     }
   }
 }

@@ -44,7 +44,7 @@ def announce(
         )
         to_request, refused = exc.recorded, exc.failed
     done = [(doc, item) for doc, item in zip(documents, announcements, strict=True) if item.message_id not in refused]
-    mark_announced(services.ledger, done)
+    mark_announced(services, done, now=now)
     return Announced(to_request, [doc for doc, _ in done])
 
 

@@ -20,9 +20,11 @@ from shared.records import (
     InboxEntry,
     JobRecord,
     JobState,
+    day_of,
     utc_now,
 )
 from shared.services import Services
+from shared.spending import Spending
 from shared.translator import MAX_RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -37,17 +39,22 @@ class Batches:
     services: Services
     clock: Callable[[], datetime] = utc_now
 
+    @property
+    def _spending(self) -> Spending:
+        return Spending(self.services, self.clock)
+
     # ---- the submitter's steps ----------------------------------------------------------------------------------
 
     def claim(self, entries: list[InboxEntry], batch_id: str) -> list[InboxEntry]:
         """The entries this batch took (ETag-guarded: an entry another submitter claimed first is not among them)."""
         expires = self.clock() + timedelta(seconds=self.services.settings.claim_timeout_seconds)
         for entry in entries:
-            entry.claim_id, entry.claim_expires = batch_id, expires
+            entry.claim_id, entry.claim_expires, entry.waiting_for = batch_id, expires, None
         return self.services.ledger.update_all(entries)
 
     def open(self, batch_id: str, entries: list[InboxEntry]) -> tuple[BatchRecord, list[BatchMember]]:
-        """Record the batch, then its members (recovery frees the claims of a batch whose members never landed)."""
+        """Record the batch, then its members (recovery frees the claims of a batch whose members never landed), then
+        its estimate under a spending cap (a batch recovery releases is cancelled with it)."""
         now = self.clock()
         batch = BatchRecord(
             key=batch_id,
@@ -59,6 +66,7 @@ class Batches:
         self.services.ledger.insert(batch)
         members = [BatchMember(batch_id=batch_id, **entry.version_fields()) for entry in entries]
         self.services.ledger.insert_all(members)
+        self._spending.book(batch, members)
         return batch, members
 
     def posting(self, batch: BatchRecord) -> bool:
@@ -73,6 +81,7 @@ class Batches:
 
     def discard(self, batch: BatchRecord) -> None:
         """A batch left with no documents to post."""
+        self._spending.cancel(batch)
         self.services.ledger.delete(batch)
 
     def record(self, batch: BatchRecord, job_id: str, members: list[BatchMember]) -> None:
@@ -94,6 +103,7 @@ class Batches:
                     created_at=now,
                     next_poll_at=now,
                     document_count=len(members),
+                    charge_day=day_of(batch.created_at) if self._spending.cap is not None else None,
                 )
             )
         ledger.delete_all(inbox_key(member) for member in members)
@@ -114,6 +124,7 @@ class Batches:
         entries = [entry for member in members if (entry := ledger.get(InboxEntry, member.key)) is not None]
         self._unclaim(batch, entries, retry_after=retry_after, count_attempt=count_attempt, refuse=refuse)
         ledger.delete_all(members)
+        self._spending.cancel(batch)
         ledger.delete(batch)
 
     # ---- recovery (the timer's first step) ----------------------------------------------------------------------
@@ -199,6 +210,7 @@ class Batches:
         entries = ledger.claimed_by(batch.key)
         self._unclaim(batch, entries, retry_after=None, count_attempt=False)
         ledger.delete_all(members)
+        self._spending.cancel(batch)
         ledger.delete(batch)
         return len(entries)
 

@@ -11,6 +11,8 @@ from shared.ledger import Ledger
 from shared.logfields import log_fields
 from shared.messages import Announcement, Outcome
 from shared.records import DocumentRecord, DocumentState, InboxEntry, SourceVersion
+from shared.retention import index_documents
+from shared.services import Services
 from shared.storage import BlobPath
 
 logger = logging.getLogger(__name__)
@@ -21,9 +23,11 @@ def mark_submitted(ledger: Ledger, documents: list[SourceVersion], job_id: str, 
     ledger.merge_all(DocumentRecord, {document.key: submitted for document in documents})
 
 
-def mark_announced(ledger: Ledger, announced: list[tuple[SourceVersion, Announcement]]) -> None:
-    """The outcome each document was announced with (for status queries and later versions of its name)."""
-    ledger.merge_all(DocumentRecord, {document.key: _outcome(item) for document, item in announced})
+def mark_announced(services: Services, announced: list[tuple[SourceVersion, Announcement]], *, now: datetime) -> None:
+    """The outcome each document was announced with (for status queries and later versions of its name), after
+    the retention index entry of each (so whatever ended is pruned some day)."""
+    index_documents(services, (document.key for document, _ in announced), now)
+    services.ledger.merge_all(DocumentRecord, {document.key: _outcome(item) for document, item in announced})
 
 
 def requeue(ledger: Ledger, documents: list[SourceVersion], job_id: str) -> None:

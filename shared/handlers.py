@@ -19,7 +19,7 @@ from shared.logfields import log_fields
 from shared.poller import Poller
 from shared.records import utc_now
 from shared.services import Services, current_services
-from shared.status import document_view, job_view
+from shared.status import document_view, job_view, overview
 from shared.storage import BlobPath
 from shared.submitter import Submitter
 from shared.translator import time_budget
@@ -76,6 +76,9 @@ def handle_publish(request: str) -> list[str]:
 
 
 def document_status(name: str) -> tuple[int, dict[str, Any]]:
+    """A source document's state by name; with no name, the overview."""
+    if not name:
+        return _view(overview, "")
     return _view(lambda services: document_view(services, name), f"No document named '{name}' has been recorded.")
 
 

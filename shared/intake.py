@@ -52,6 +52,14 @@ def receive(path: BlobPath, services: Services, *, now: datetime) -> str | None:
     )
     first_version = services.ledger.insert(pointer)  # the common case costs one request, not a read and a write
     previous = None if first_version else services.ledger.get(NamePointer, pointer.key)
+    if previous is not None and previous.expired_at is not None and previous.document_key == record.key:
+        logger.info(
+            "document %s: event for version %s, announced and pruned since (RETENTION_DAYS), ignored",
+            path,
+            record.source_etag,
+            extra=log_fields("document.duplicate_event", document=path),
+        )
+        return None
     if previous is not None and previous.document_key != record.key:
         record.replaces = previous.document_key  # kept on rejections too: later versions walk back through them
     if record.state is DocumentState.REJECTED:

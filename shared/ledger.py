@@ -65,12 +65,23 @@ class Ledger:
     def delete(self, record: Record) -> None:
         self._store.write(Operation(Op.DELETE, _address(record.to_entity()["PartitionKey"], record.key)))
 
+    def delete_unchanged(self, record: Record) -> bool:
+        """Delete the entity only if nobody changed it since it was read; False when it changed (or is gone)."""
+        address = _address(record.to_entity()["PartitionKey"], record.key)
+        try:
+            self._store.write(Operation(Op.DELETE, address, record.etag))
+        except (EntityChanged, EntityMissing):
+            return False
+        return True
+
     def get(self, cls: type[R], key: str, *, partition: str | None = None) -> R | None:
         stored = self._store.get(partition or cls.PARTITION, key)
         return cls.from_entity(stored.entity, stored.etag) if stored else None
 
-    def partition(self, cls: type[R], partition: str | None = None, *, where: Iterable[Where] = ()) -> list[R]:
-        rows = self._store.query(Query(partition or cls.PARTITION, tuple(where)))
+    def partition(
+        self, cls: type[R], partition: str | None = None, *, where: Iterable[Where] = (), limit: int | None = None
+    ) -> list[R]:
+        rows = self._store.query(Query(partition or cls.PARTITION, tuple(where), limit))
         return [cls.from_entity(stored.entity, stored.etag) for stored in rows]
 
     def insert_all(self, records: Iterable[Record]) -> None:

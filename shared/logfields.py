@@ -17,6 +17,7 @@ def log_fields(
     duration_ms: float | None = None,
     outcome: str | None = None,
     error_code: str | None = None,
+    characters: int | None = None,
 ) -> dict[str, Any]:
     """`extra=` for a log call: `operation` names the event (e.g. "job.announced"); None values are left out.
     Never pass a URL with its query or a key: these fields are exported as they are."""
@@ -29,8 +30,19 @@ def log_fields(
         "duration_ms": round(duration_ms, 1) if duration_ms is not None else None,
         "outcome": outcome,
         "error_code": error_code,
+        "characters": characters,
     }
     return {key: value for key, value in values.items() if value is not None}
 
 
-FIELD_NAMES = ("operation", "document", "job_id", "batch_id", "batch_size", "duration_ms", "outcome", "error_code")
+FIELD_NAMES = (
+    "operation",
+    "document",
+    "job_id",
+    "batch_id",
+    "batch_size",
+    "duration_ms",
+    "outcome",
+    "error_code",
+    "characters",
+)

@@ -39,11 +39,12 @@ class MemoryStateStore:
 
     def query(self, query: Query) -> list[Stored]:
         with self._lock:
-            return [
+            found = [
                 Stored(dict(entity), etag)
                 for (partition, _), (entity, etag) in sorted(self._rows.items())
                 if partition == query.partition and all(where.matches(entity) for where in query.where)
             ]
+        return found if query.limit is None else found[: query.limit]
 
     def write(self, operation: Operation) -> str | None:
         with self._lock:

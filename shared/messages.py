@@ -14,6 +14,7 @@ from shared.problems import Problem
 SPEC_VERSION = "1.0"
 COMPLETED_TYPE = "TranslationAutopilot.DocumentCompleted"
 REJECTED_TYPE = "TranslationAutopilot.DocumentRejected"
+BUDGET_REACHED_TYPE = "TranslationAutopilot.BudgetReached"
 # A message larger than this (UTF-8) is sent by reference: base64 makes 60,000 bytes, under a queue message's 64 KiB.
 # Long names in many languages get there (1,011 CJK characters in 10 languages make about 140 KB).
 INLINE_MESSAGE_BYTES = 45_000
@@ -66,8 +67,30 @@ class ReusedFrom:
         return {"container": self.container, "name": self.name, "etag": self.etag, "jobId": self.job_id}
 
 
+class QueuedEvent:
+    """A CloudEvent for the completion queue: its deterministic id, and its JSON inline or by reference."""
+
+    @property
+    def message_id(self) -> str:
+        raise NotImplementedError
+
+    def to_cloud_event(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_cloud_event(), ensure_ascii=False, separators=(",", ":"))
+
+    def to_reference_json(self, dataref: str) -> str:
+        """The same event without `data`, pointing at the whole event (`to_json`) stored at `dataref`: the CloudEvents
+        `dataref` extension (claim check), for a message too large to inline."""
+        envelope = self.to_cloud_event()
+        del envelope["data"]
+        envelope["dataref"] = dataref
+        return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
-class Announcement:
+class Announcement(QueuedEvent):
     """What one message says about one source document version."""
 
     outcome: Outcome
@@ -108,16 +131,40 @@ class Announcement:
             },
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_cloud_event(), ensure_ascii=False, separators=(",", ":"))
 
-    def to_reference_json(self, dataref: str) -> str:
-        """The same event without `data`, pointing at the whole event (`to_json`) stored at `dataref`: the CloudEvents
-        `dataref` extension (claim check), for a message too large to inline."""
-        envelope = self.to_cloud_event()
-        del envelope["data"]
-        envelope["dataref"] = dataref
-        return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+@dataclass(frozen=True)
+class BudgetReached(QueuedEvent):
+    """MAX_CHARACTERS_PER_DAY was reached on `day` (UTC): documents wait until `resumes_at`. One a day (its id is
+    the day's)."""
+
+    day: str
+    cap: int
+    spent: int  # charged by today's finished jobs plus the estimate of those in flight
+    reached_at: datetime
+    resumes_at: datetime
+    event_source: str
+
+    @property
+    def message_id(self) -> str:
+        return hashlib.sha256(json.dumps(["budget-reached", self.day]).encode()).hexdigest()
+
+    def to_cloud_event(self) -> dict[str, Any]:
+        return {
+            "specversion": SPEC_VERSION,
+            "id": self.message_id,
+            "source": self.event_source,
+            "type": BUDGET_REACHED_TYPE,
+            "subject": f"budget/{self.day}",
+            "time": _iso(self.reached_at),
+            "datacontenttype": "application/json",
+            "data": {
+                "day": self.day,
+                "maxCharactersPerDay": self.cap,
+                "charactersSpent": self.spent,
+                "reachedAt": _iso(self.reached_at),
+                "resumesAt": _iso(self.resumes_at),
+            },
+        }
 
 
 def outcome_of(target_statuses: list[str]) -> Outcome:

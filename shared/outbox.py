@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from shared.errors import MessagesNotRecorded
 from shared.logfields import log_fields
-from shared.messages import INLINE_MESSAGE_BYTES, Announcement
+from shared.messages import INLINE_MESSAGE_BYTES, QueuedEvent
 from shared.records import OutboxEntry
 from shared.services import Services
 from shared.storage import BlobPath
@@ -29,7 +30,7 @@ JSON_CONTENT = "application/cloudevents+json; charset=utf-8"
 CONFIRM_GRACE = timedelta(minutes=2)  # how long a request may take to reach the publisher before it is sent again
 
 
-def record(services: Services, announcements: list[Announcement], *, now: datetime) -> list[str]:
+def record(services: Services, announcements: Sequence[QueuedEvent], *, now: datetime) -> list[str]:
     """Record messages before their documents are marked announced. Returns the completion messages this call
     recorded, to request; the others were recorded by an earlier or concurrent run, which requests them (or a later
     timer run will). MessagesNotRecorded when the outbox refused some: their documents must not count as announced."""
@@ -44,7 +45,7 @@ def record(services: Services, announcements: list[Announcement], *, now: dateti
     return recorded
 
 
-def queued_form(services: Services, announcement: Announcement) -> str:
+def queued_form(services: Services, announcement: QueuedEvent) -> str:
     """The message as it goes on the queue: inline when it fits, else a reference to the whole event, stored first
     as `{TARGET_CONTAINER}/_messages/{id}.json` (written once: a re-run keeps the first copy)."""
     message = announcement.to_json()

@@ -28,7 +28,9 @@ from shared.records import (
     JobRecord,
     utc_now,
 )
+from shared.retention import Retention, index_job
 from shared.services import Services
+from shared.spending import Spending
 from shared.storage import BlobPath
 from shared.submitter import Submitter
 from shared.translator import DocumentStatus, JobStatus, time_budget
@@ -41,9 +43,10 @@ _TARGET_EXISTS_MESSAGE = (
     "earlier version; the Translator never overwrites. Delete or move that blob, then upload the document again."
 )
 FINISHED_DOCUMENT_STATUSES = ("Succeeded", "Failed", "Cancelled")
-TICK_STEPS = 4  # recover, poll, submit, overdue
+TICK_STEPS = 5  # recover, poll, submit, overdue, prune
 UNRECORDED_RETRY = timedelta(minutes=1)  # a job some of whose messages the outbox refused is announced again then
 SUBMIT_SECONDS_PER_TICK = 10.0  # then the tick ends, so the next one polls on time; a later tick or trigger goes on
+PRUNE_SECONDS_PER_TICK = 5.0  # retention's share of a tick; what is left waits for the next
 # Status reads are served from caches (`Cache-Control: public, max-age=1`; a stale status kept coming back for about a
 # minute in a recording): a job can read as ended while its document list still shows a document running, or none.
 # Such a job is polled again after STALE_READ_RETRY, for up to STALE_READ_GRACE after its end was first seen; then a
@@ -78,6 +81,7 @@ class Poller:
         submitter = Submitter(self.services, budget_seconds=submit_budget, clock=self.clock)
         announcements += self._step("submit", submitter.run, failures)
         overdue = self._step("overdue", lambda: outbox.overdue(self.services, now=self.clock()), failures)
+        self._step("prune", lambda: self._prune(deadline), failures)
         if len(failures) == TICK_STEPS:
             raise failures[0]  # nothing worked (storage down?): fail the run visibly; nothing is lost by raising
         logger.info(
@@ -91,6 +95,10 @@ class Poller:
             ),
         )
         return announcements + overdue
+
+    def _prune(self, deadline: float) -> None:
+        """Retention last, with what is left of the run (at most PRUNE_SECONDS_PER_TICK)."""
+        Retention(self.services, self.clock).prune(min(deadline, time.monotonic() + PRUNE_SECONDS_PER_TICK))
 
     @staticmethod
     def _step(name: str, work: Callable[[], list[str] | None], failures: list[Exception]) -> list[str]:
@@ -282,6 +290,9 @@ class Poller:
         if len(announced.documents) < len(members):
             self._announce_later(job, all_members, announced.documents)
             return announced.to_request
+        charged = status.characters_charged if status is not None else None
+        Spending(self.services, self.clock).settle(job, charged)  # before the job leaves the active ones
+        index_job(self.services, job, now)  # indexed for retention before it counts as ended
         if not self.services.ledger.finish_job(job):
             logger.info(
                 "job %s: already announced by another run",
@@ -300,6 +311,7 @@ class Poller:
                 batch_size=len(announcements),
                 outcome=job.status,
                 duration_ms=_ms(now - job.created_at),
+                characters=charged,
             ),
         )
         return announced.to_request

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     INVALID_DOCUMENT_NAME = "InvalidDocumentName"
     SOURCE_DELETED = "SourceDeleted"
     SOURCE_REPLACED = "SourceReplaced"
+    OVER_DAILY_BUDGET = "OverDailyBudget"
     # a document failed in or around its job (besides the Translator's own codes)
     JOB_TIMED_OUT = "JobTimedOut"
     JOB_NOT_FOUND = "JobNotFound"
@@ -42,6 +43,7 @@ REJECTION_REASONS = frozenset(
         Reason.INVALID_DOCUMENT_NAME,
         Reason.SOURCE_DELETED,
         Reason.SOURCE_REPLACED,
+        Reason.OVER_DAILY_BUDGET,
     }
 )
 

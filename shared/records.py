@@ -23,6 +23,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def day_of(moment: datetime) -> str:
+    """The UTC day of a moment, as `YYYY-MM-DD`."""
+    return moment.astimezone(UTC).date().isoformat()
+
+
 def document_key(container: str, name: str, etag: str) -> str:
     """The idempotency key of one version of one blob: derived, never random."""
     return _digest("document", container, name, etag.strip('"'))
@@ -155,6 +160,7 @@ class InboxEntry(SourceVersion):
     claim_expires: datetime | None = None
     not_before: datetime | None = None
     attempts: int = 0
+    waiting_for: str | None = None  # why it is not claimable before `not_before`: "budget" (MAX_CHARACTERS_PER_DAY)
 
     def is_claimable(self, now: datetime) -> bool:
         return self.claim_id is None and (self.not_before is None or self.not_before <= now)
@@ -208,6 +214,8 @@ class JobRecord(Record):
     completed_at: datetime | None = None
     announced: str | None = None  # members announced while the job ran: a bitmap over their keys in order (base64)
     ended_seen_at: datetime | None = None  # first poll that saw the job ended while its document list still lagged
+    charge_day: str | None = None  # the UTC day its batch was booked on, under a spending cap (a ChargeRecord)
+    expired_at: datetime | None = None  # pruned after RETENTION_DAYS: only this much is left, for the status endpoint
 
     def announced_keys(self, members: list[BatchMember]) -> set[str]:
         bits = base64.b64decode(self.announced or "")
@@ -257,6 +265,7 @@ class NamePointer(Record):
     name: str
     document_key: str
     received_at: datetime
+    expired_at: datetime | None = None  # its version was pruned after RETENTION_DAYS: status says "Expired"
 
 
 @dataclass(kw_only=True)
@@ -269,6 +278,81 @@ class ContentRecord(Record):
     recorded_at: datetime
     outputs: dict[str, dict[str, str]] | None = None
     job_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class ChargeRecord(Record):
+    """What one batch costs the day it was posted, under MAX_CHARACTERS_PER_DAY: its estimate until its job ends,
+    then what the job was charged. Kept in a partition per UTC day, so today's spending is one query. Key: batch id."""
+
+    PARTITION = "charges"
+    day: str  # YYYY-MM-DD
+    estimated: int
+    charged: int | None = None
+
+    @property
+    def characters(self) -> int:
+        return self.estimated if self.charged is None else self.charged
+
+    def to_entity(self) -> dict[str, Any]:
+        entity = super().to_entity()
+        entity["PartitionKey"] = charge_partition(self.day)
+        return entity
+
+
+def charge_partition(day: str) -> str:
+    return f"{ChargeRecord.PARTITION}-{day}"
+
+
+@dataclass(kw_only=True)
+class BudgetDay(Record):
+    """A UTC day on which the spending cap was reached, written once its BudgetReached message is in the outbox.
+    Key: the day (YYYY-MM-DD)."""
+
+    PARTITION = "budget"
+    reached_at: datetime
+
+
+class Ended(StrEnum):
+    """What an `EndedEntry` points at."""
+
+    DOCUMENT = "document"  # an announced document version (DocumentRecord)
+    JOB = "job"  # an announced job (JobRecord in job-finished) and its batch members
+    EXPIRED_NAME = "expired-name"  # a name pointer left saying "expired"
+    EXPIRED_JOB = "expired-job"  # a job record left saying "expired"
+
+
+@dataclass(kw_only=True)
+class EndedEntry(Record):
+    """The retention index: something that ended on `day` (UTC), pruned once it is RETENTION_DAYS old. One partition
+    per day, so the pruner reads only what is due. Key: `{kind}:{target}`."""
+
+    PARTITION = "ended"
+    day: str
+    kind: Ended
+    target: str  # the key of the record it points at
+    batch_id: str | None = None  # for a job: whose members go with it
+
+    @classmethod
+    def of(cls, kind: Ended, target: str, day: str, batch_id: str | None = None) -> EndedEntry:
+        return cls(key=f"{kind.value}:{target}", day=day, kind=kind, target=target, batch_id=batch_id)
+
+    def to_entity(self) -> dict[str, Any]:
+        entity = super().to_entity()
+        entity["PartitionKey"] = ended_partition(self.day)
+        return entity
+
+
+def ended_partition(day: str) -> str:
+    return f"{EndedEntry.PARTITION}-{day}"
+
+
+@dataclass(kw_only=True)
+class RetentionCursor(Record):
+    """The oldest UTC day whose `ended-{day}` partition may still hold entries. Key: `cursor`."""
+
+    PARTITION = "retention"
+    day: str
 
 
 def changed_properties(cls: type[Record], changes: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class Services:
     # held while a submitter of this process drains the inbox: it looks at the inbox again after letting go, so the
     # process's other invocations need not ask for the Table lease meanwhile
     submitting: threading.Lock = field(default_factory=threading.Lock)
+    retention_started: bool = False  # this process made sure the retention cursor exists (before its first entry)
 
     @classmethod
     def create(cls, settings: Settings, *, credential: TokenCredential | None = None) -> Services:

@@ -35,6 +35,8 @@ MAX_BATCH_DOCUMENTS = "MAX_BATCH_DOCUMENTS"
 MAX_BATCH_BYTES = "MAX_BATCH_BYTES"
 CLAIM_TIMEOUT_SECONDS = "CLAIM_TIMEOUT_SECONDS"
 REUSE_TRANSLATIONS = "REUSE_TRANSLATIONS"
+MAX_CHARACTERS_PER_DAY = "MAX_CHARACTERS_PER_DAY"
+RETENTION_DAYS = "RETENTION_DAYS"
 
 SUPPORTED_API_VERSIONS = ("2024-05-01", "2026-03-01")
 SERVICE_MAX_BATCH_DOCUMENTS = 1000
@@ -66,6 +68,8 @@ ALL_SETTINGS = (
     MAX_BATCH_BYTES,
     CLAIM_TIMEOUT_SECONDS,
     REUSE_TRANSLATIONS,
+    MAX_CHARACTERS_PER_DAY,
+    RETENTION_DAYS,
 )
 
 
@@ -117,6 +121,8 @@ class Settings:
     max_batch_bytes: int = SERVICE_MAX_BATCH_BYTES
     claim_timeout_seconds: float = 300.0
     reuse_translations: bool = True  # identical content with the same request copies the earlier outputs
+    max_characters_per_day: int | None = None  # the spending cap; None: no cap
+    retention_days: int = 30  # what ended is pruned this many days later
 
     def languages_for(self, name: str) -> tuple[str, ...]:
         """The target languages of a source blob name: the longest matching route prefix, else TARGET_LANGUAGES.
@@ -184,6 +190,8 @@ class Settings:
             ),
             claim_timeout_seconds=env.number(CLAIM_TIMEOUT_SECONDS, 300.0, low=1, high=3600),
             reuse_translations=env.flag(REUSE_TRANSLATIONS, True),
+            max_characters_per_day=env.whole(MAX_CHARACTERS_PER_DAY, low=1, high=10**13),
+            retention_days=env.whole(RETENTION_DAYS, low=1, high=3650) or 30,
         )
 
 
@@ -234,6 +242,19 @@ class _Environ:
             raise SettingError(name, f"'{raw}' is not a number") from exc
         if not low <= value <= high:
             raise SettingError(name, f"{value:g} is outside the allowed range {low:g}..{high:g}")
+        return value
+
+    def whole(self, name: str, *, low: int, high: int) -> int | None:
+        """An optional whole number (digits only; `_` or `,` between thousands are allowed)."""
+        raw = self.text(name, None)
+        if raw is None:
+            return None
+        digits = raw.replace("_", "").replace(",", "")
+        if not (digits.isascii() and digits.isdigit()):
+            raise SettingError(name, f"'{raw}' is not a whole number of characters (e.g. 2000000)")
+        value = int(digits)
+        if not low <= value <= high:
+            raise SettingError(name, f"{value:,} is outside the allowed range {low:,}..{high:,}")
         return value
 
     def container(self, name: str, default: str | None) -> str | None:

@@ -71,6 +71,7 @@ class Where:
 class Query:
     partition: str
     where: tuple[Where, ...] = field(default=())
+    limit: int | None = None  # at most this many, the first in RowKey order (one page)
 
 
 class StateStore(Protocol):
@@ -80,7 +81,7 @@ class StateStore(Protocol):
     def get(self, partition: str, key: str) -> Stored | None: ...
 
     def query(self, query: Query) -> list[Stored]:
-        """The entities of one partition that match every filter, in RowKey order."""
+        """The entities of one partition that match every filter, in RowKey order (the first `limit` of them)."""
 
     def write(self, operation: Operation) -> str | None:
         """One write; returns the new ETag (None for a delete). Deleting a missing entity is not an error here

@@ -40,6 +40,7 @@ from shared.records import (
 from shared.reuse import ContentIndex, Earlier, Plan
 from shared.services import Services
 from shared.settings import TRANSLATOR_KEY
+from shared.spending import DayBudget, Spending
 from shared.storage import BlobPath
 from shared.translator import time_budget
 
@@ -60,6 +61,8 @@ class Submitter:
     _request: BatchRequest | None = None  # the next batch's request: its glossary versions are those selected with
     _contents: ContentIndex | None = None  # this run's view of the content records
     _keys: dict[str, str] = field(default_factory=dict)  # the selection pass's reuse keys, by version key
+    _budget: DayBudget | None = None  # what is left of today's MAX_CHARACTERS_PER_DAY, as this pass sees it
+    _over_cap: list[tuple[InboxEntry, Problem]] = field(default_factory=list)  # never fit a day: rejected next
 
     @property
     def _batches(self) -> Batches:
@@ -105,7 +108,8 @@ class Submitter:
     def _next_candidates(self) -> list[InboxEntry]:
         """The oldest claimable entries that fit one batch."""
         now = self.clock()
-        self._request, self._reusable = BatchRequest(self.services), []
+        self._request, self._reusable, self._over_cap = BatchRequest(self.services), [], []
+        self._budget = Spending(self.services, self.clock).today()
         claimable = sorted(
             (entry for entry in self.services.ledger.inbox() if entry.is_claimable(now)),
             key=lambda entry: entry.received_at,
@@ -119,6 +123,7 @@ class Submitter:
             candidates = self._next_candidates()
             announcements += self._end_superseded()  # before the later version's batch: a crash there finds them again
             announcements += self._copy_reusable()
+            announcements += self._hold_over_budget()
             if not candidates:
                 return False
             batch_id = uuid.uuid4().hex
@@ -152,7 +157,7 @@ class Submitter:
                     extra=log_fields("document.waits_for_previous_version", document=BlobPath(*name)),
                 )
                 continue
-            if not self._translate(entry):
+            if not self._translate(entry) or not self._within_budget(entry):
                 continue
             chosen.append(entry)
             total += entry.bytes
@@ -190,6 +195,28 @@ class Submitter:
                 ),
             )
         return decision.plan is Plan.TRANSLATE
+
+    def _within_budget(self, entry: InboxEntry) -> bool:
+        """Whether an entry to translate fits what is left of today's cap (no cap: always)."""
+        if self._budget is None:
+            return True
+        problem = Spending(self.services, self.clock).over_cap(entry)
+        if problem is not None:
+            self._over_cap.append((entry, problem))
+            return False
+        return self._budget.take(entry)
+
+    def _hold_over_budget(self) -> list[str]:
+        """Entries that do not fit today wait for the next UTC day; those no day can hold are rejected."""
+        announcements: list[str] = []
+        if self._budget is not None:
+            announcements += Spending(self.services, self.clock).defer(self._budget)
+        if self._over_cap:
+            ended = finish_unsubmitted(self.services, self._over_cap, Outcome.REJECTED, now=self.clock())
+            self.services.ledger.delete_all(ended.documents)
+            self._over_cap = []
+            announcements += ended.to_request
+        return announcements
 
     def _copy_reusable(self) -> list[str]:
         """Versions whose content was translated before: its outputs are copied, and they are announced as reused."""

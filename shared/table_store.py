@@ -64,7 +64,12 @@ class TableStateStore:
         for index, where in enumerate(query.where):
             filters.append(f"{where.name} {where.op} @p{index}")
             parameters[f"p{index}"] = where.value
-        entities = self._call(lambda: list(self._table.query_entities(" and ".join(filters), parameters=parameters)))
+        found = self._table.query_entities(" and ".join(filters), parameters=parameters, results_per_page=query.limit)
+        if query.limit is None:
+            entities = self._call(lambda: list(found))
+        else:
+            pages = found.by_page()
+            entities = self._call(lambda: list(next(pages, [])))
         return [_stored(entity) for entity in entities]
 
     def write(self, operation: Operation) -> str | None:

@@ -104,6 +104,11 @@ class JobStatus:
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def characters_charged(self) -> int | None:
+        """What the whole job was charged (`summary.totalCharacterCharged`), when the service says."""
+        return self.summary.get("totalCharacterCharged")
+
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> JobStatus:
         return cls(

@@ -10,6 +10,14 @@ param tableNames array
 @description('Days a deleted blob, container or earlier version of an output stays recoverable.')
 param retentionDays int = 7
 
+@description('Source container: its documents are deleted this many days after their last change (0: kept).')
+param sourceContainerName string
+param sourceBlobRetentionDays int = 0
+
+@description('Target container: translations are deleted this many days after they were written (0: kept).')
+param targetContainerName string
+param targetBlobRetentionDays int = 0
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   #checkov:skip=CKV_AZURE_35:The Flex Consumption app in this template has no VNet and the Translator reads blobs over the public endpoint; add VNet integration and private endpoints to deny public traffic.
   #checkov:skip=CKV_AZURE_59:Same reason as CKV_AZURE_35: public network access stays enabled, authenticated by Microsoft Entra ID only (shared keys are off).
@@ -57,6 +65,43 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     deleteRetentionPolicy: { enabled: true, days: retentionDays }
     containerDeleteRetentionPolicy: { enabled: true, days: retentionDays }
   }
+}
+
+// Optional lifecycle rules: documents and translations expire after their own number of days (earlier versions too,
+// which versioning keeps). The app's state keeps its own RETENTION_DAYS; a reused translation whose output expired is
+// simply translated again.
+var sourcesRule = {
+  name: 'expire-sources'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: { blobTypes: ['blockBlob'], prefixMatch: ['${sourceContainerName}/'] }
+    actions: {
+      baseBlob: { delete: { daysAfterModificationGreaterThan: sourceBlobRetentionDays } }
+      version: { delete: { daysAfterCreationGreaterThan: sourceBlobRetentionDays } }
+    }
+  }
+}
+
+var translationsRule = {
+  name: 'expire-translations'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: { blobTypes: ['blockBlob'], prefixMatch: ['${targetContainerName}/'] }
+    actions: {
+      baseBlob: { delete: { daysAfterModificationGreaterThan: targetBlobRetentionDays } }
+      version: { delete: { daysAfterCreationGreaterThan: targetBlobRetentionDays } }
+    }
+  }
+}
+
+var lifecycleRules = concat(sourceBlobRetentionDays > 0 ? [sourcesRule] : [], targetBlobRetentionDays > 0 ? [translationsRule] : [])
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = if (!empty(lifecycleRules)) {
+  parent: account
+  name: 'default'
+  properties: { policy: { rules: lifecycleRules } }
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [

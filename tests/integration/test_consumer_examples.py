@@ -8,15 +8,17 @@ import logging
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
 import azure.functions as func
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
+from shared.messages import BudgetReached
 from tests.support.functions_host import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "examples"))
 
-from completion_consumer import MAX_DEQUEUES, CompletionConsumer
+from completion_consumer import MAX_DEQUEUES, CompletionConsumer, print_outcome
 from queue_trigger_consumer import on_translation_completed
 
 
@@ -88,3 +90,23 @@ def test_the_queue_triggered_function_reads_the_same_messages(azurite, caplog):
     on_translation_completed(func.QueueMessage(id="1", body=base64.b64decode(stored.content)))
 
     assert "inbox/c.txt: Succeeded (event e9)" in caplog.text
+
+
+def test_both_examples_take_the_daily_budget_message_in_their_stride(azurite, caplog, capsys):
+    reached = BudgetReached(
+        day="2026-12-04",
+        cap=1000,
+        spent=960,
+        reached_at=datetime(2026, 12, 4, 15, tzinfo=UTC),
+        resumes_at=datetime(2026, 12, 5, tzinfo=UTC),
+        event_source="http://127.0.0.1/devstoreaccount1/inbox",
+    )
+    name, queue = app_queue(azurite)
+    queue.send_message(reached.to_json())
+    consumer = CompletionConsumer.connect(azurite.connection_string, name, print_outcome, processed=set())
+
+    assert consumer.drain() == 1
+    assert "daily budget reached on 2026-12-04: documents wait until 2026-12-05T00:00:00Z" in capsys.readouterr().out
+    caplog.set_level(logging.INFO)
+    on_translation_completed(func.QueueMessage(id="2", body=reached.to_json().encode()))
+    assert "daily budget reached on 2026-12-04; documents wait until 2026-12-05T00:00:00Z" in caplog.text

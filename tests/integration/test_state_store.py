@@ -136,6 +136,9 @@ def test_queries_read_one_partition_in_key_order_with_filters(store):
     assert [row.entity["RowKey"] for row in store.query(Query("inbox", (le,)))] == ["a", "b"]
     both = (le, Where("ClaimId", "eq", "b1"))
     assert [row.entity["RowKey"] for row in store.query(Query("inbox", both))] == ["b"]
+    assert [row.entity["RowKey"] for row in store.query(Query("inbox", limit=2))] == ["a", "b"]
+    assert [row.entity["RowKey"] for row in store.query(Query("inbox", (Where("ClaimId", "eq", "b1"),), 1))] == ["b"]
+    assert store.query(Query("empty", limit=5)) == []
 
 
 def test_what_the_service_refuses_is_refused_alone_and_inside_transactions(store):

@@ -27,7 +27,16 @@ from shared.handlers import Functions
 from shared.ledger import Ledger
 from shared.memory_blobs import MemoryBlobStore
 from shared.memory_store import MemoryStateStore
-from shared.records import DocumentRecord, DocumentState, OutboxEntry
+from shared.messages import BUDGET_REACHED_TYPE
+from shared.records import (
+    BudgetDay,
+    DocumentRecord,
+    DocumentState,
+    EndedEntry,
+    OutboxEntry,
+    day_of,
+    ended_partition,
+)
 from shared.services import Services
 from shared.settings import Settings
 from shared.state_store import Query, StateStore
@@ -292,10 +301,17 @@ def check(world: World) -> list[str]:
     ledger = Ledger(world.store)
     documents = [DocumentRecord.from_entity(row.entity, row.etag) for row in world.store.query(Query("document"))]
     ids: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+    budget_days: defaultdict[str, set[str]] = defaultdict(set)
     for message in world.completion_queue:
+        if message["type"] == BUDGET_REACHED_TYPE:
+            budget_days[message["data"]["day"]].add(message["id"])
+            continue
         source = message["data"]["source"] if "data" in message else None
         if source is not None:
             ids[(source["name"], source["etag"])].add(message["id"])
+    problems += [f"budget reached on {day}: {len(ids)} message ids" for day, ids in budget_days.items() if len(ids) > 1]
+    reached_days = {row.entity["RowKey"] for row in world.store.query(Query(BudgetDay.PARTITION))}
+    problems += [f"budget reached on {day}: never announced" for day in sorted(reached_days - set(budget_days))]
     for document in documents:
         version = (document.name, document.source_etag)
         if document.state not in (DocumentState.COMPLETED, DocumentState.REJECTED):
@@ -307,7 +323,8 @@ def check(world: World) -> list[str]:
     for version, found in ids.items():
         if len(found) > 1:
             problems.append(f"{version[0]}: {len(found)} message ids for one version")
-    recorded_names = {document.name for document in documents}
+    announced_names = {message["subject"].split("/", 1)[1] for message in world.completion_queue if "data" in message}
+    recorded_names = {document.name for document in documents} | announced_names  # pruned ones were announced
     problems += [f"{name}: event never recorded" for name in set(world.events) - recorded_names - set(world.poison)]
     problems += [f"{name}: blob event in the poison queue" for name in world.poison]
     for version, jobs in world.translator.jobs_per_version().items():
@@ -326,7 +343,16 @@ def check(world: World) -> list[str]:
         problems.append("left behind: " + ", ".join(leftovers))
     if world.outbox_queue:
         problems.append(f"{len(world.outbox_queue)} publish requests never published")
+    problems += _overdue_for_pruning(world)
     return problems
+
+
+def _overdue_for_pruning(world: World) -> list[str]:
+    """Retention: after recovery, no index entry is left from a day more than a day past RETENTION_DAYS."""
+    ledger, late = Ledger(world.store), world.now() - timedelta(days=world.settings.retention_days + 1)
+    days = (START + timedelta(days=offset) for offset in range((late - START).days + 1))
+    overdue = [day_of(day) for day in days if day < late and ledger.partition(EndedEntry, ended_partition(day_of(day)))]
+    return [f"retention: entries of {', '.join(overdue)} never pruned"] if overdue else []
 
 
 @contextlib.contextmanager

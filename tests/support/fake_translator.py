@@ -50,6 +50,7 @@ class _Job:
         key = {"Succeeded": "success", "Failed": "failed", "Cancelled": "cancelled", "Running": "inProgress"}
         for document in self.documents:
             counts[key.get(document.status, "notYetStarted")] += 1
+        counts["totalCharacterCharged"] = sum(document.characters for document in self.documents)
         return counts
 
 

@@ -15,14 +15,26 @@ from tests.support.secret_scan import leaks_in
 
 
 @cache
+def schema(name: str) -> Draft202012Validator:
+    loaded = json.loads((REPO_ROOT / "docs" / "schemas" / f"{name}.schema.json").read_text())
+    Draft202012Validator.check_schema(loaded)
+    return Draft202012Validator(loaded, format_checker=FormatChecker())
+
+
 def completion_schema() -> Draft202012Validator:
-    schema = json.loads((REPO_ROOT / "docs" / "schemas" / "completion-message.schema.json").read_text())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    return schema("completion-message")
 
 
 def assert_valid_message(message: dict[str, Any]) -> None:
-    errors = sorted(completion_schema().iter_errors(message), key=lambda error: error.path)
+    _assert_valid(completion_schema(), message)
+
+
+def assert_valid_budget_message(message: dict[str, Any]) -> None:
+    _assert_valid(schema("budget-reached"), message)
+
+
+def _assert_valid(validator: Draft202012Validator, message: dict[str, Any]) -> None:
+    errors = sorted(validator.iter_errors(message), key=lambda error: error.path)
     assert not errors, "; ".join(f"{list(error.path)}: {error.message}" for error in errors)
 
 

@@ -141,3 +141,17 @@ def test_route_prefixes_no_blob_name_can_match_are_a_language_routes_error(prefi
 
 def test_source_language_is_spelled_canonically():
     assert load(SOURCE_LANGUAGE="ZH-HANS").source_language == "zh-Hans"
+
+
+@pytest.mark.parametrize(
+    ("raw", "cap"), [("", None), ("2000000", 2_000_000), ("2_000_000", 2_000_000), ("1,000", 1000)]
+)
+def test_the_daily_character_cap_is_an_optional_whole_number(raw, cap):
+    assert load(MAX_CHARACTERS_PER_DAY=raw).max_characters_per_day == cap
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "1e6", "2.5", "lots", "²"])
+def test_a_malformed_daily_character_cap_names_the_setting(raw):
+    with pytest.raises(SettingError) as raised:
+        load(MAX_CHARACTERS_PER_DAY=raw)
+    assert "MAX_CHARACTERS_PER_DAY" in str(raised.value)

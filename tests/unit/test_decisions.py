@@ -125,6 +125,7 @@ def test_polling_an_unchanged_job_writes_nothing():
         "translator.get_jobs",
         "store.query",  # the inbox: empty, so no lease is taken
         "store.query",  # the outbox
+        "store.get",  # the retention cursor: nothing is due
         "queue.send",
     ]
 

@@ -163,3 +163,17 @@ def test_telemetry_is_opentelemetry_with_the_azure_monitor_distro():
 def test_bicep_modules_referenced_by_main_exist():
     for module in re.findall(r"module \w+ '([^']+)'", bicep("main.bicep")):
         assert Path(INFRA, module).is_file(), module
+
+
+def test_optional_blob_lifecycle_rules_expire_sources_and_translations_only_when_asked():
+    main, storage = bicep("main.bicep"), bicep("app/storage.bicep")
+    passed = object_keys(main, "module storage 'app/storage.bicep' = {\n  name: 'storage'\n  scope: rg\n  params: {")
+    wanted = {"sourceBlobRetentionDays", "targetBlobRetentionDays", "sourceContainerName", "targetContainerName"}
+    assert wanted <= passed
+    for parameter in ("sourceBlobRetentionDays", "targetBlobRetentionDays"):
+        assert f"param {parameter} int = 0" in main  # off unless a deployment sets it
+        assert f"{parameter} > 0 ?" in storage
+    assert "prefixMatch: ['${sourceContainerName}/']" in storage
+    assert "prefixMatch: ['${targetContainerName}/']" in storage
+    assert "managementPolicies@2023-05-01' = if (!empty(lifecycleRules))" in storage
+    assert "RETENTION_DAYS: string(retentionDays)" in main
