@@ -273,11 +273,10 @@ class BlobTriggerDriver:
             "ETag": etag,
         }
         logger.error(
-            "blob trigger %s: %s failed %d times; message written to %s",
+            "blob trigger %s: %s failed. %s",
             self.function.name,
             name,
-            self.max_tries,
-            POISON_QUEUE,
+            poison_move(self.max_tries, POISON_QUEUE),
         )
         self.invoker.queue("AzureWebJobsStorage", POISON_QUEUE).send_message(json.dumps(message))
 
@@ -391,11 +390,10 @@ class QueueTriggerDriver:
             if (message.dequeue_count or 1) >= self.max_dequeue_count:
                 poison = f"{self.queue_name}-poison"
                 logger.error(
-                    "queue trigger %s: message %s failed %d times; moved to %s",
+                    "queue trigger %s: message %s failed. %s",
                     self.function.name,
                     message.id,
-                    message.dequeue_count,
-                    poison,
+                    poison_move(message.dequeue_count or 1, poison),
                 )
                 self.invoker.queue(self.connection, poison).send_message(body.decode("utf-8"))
                 queue.delete_message(message)
@@ -403,6 +401,12 @@ class QueueTriggerDriver:
                 queue.update_message(message.id, message.pop_receipt, visibility_timeout=int(self.retry_delay))
             return
         queue.delete_message(message)
+
+
+def poison_move(tries: int, queue: str) -> str:
+    """The host's own words for a poison move (azure-webjobs-sdk QueueProcessor): infra/queries/poison-messages.kql
+    looks for them."""
+    return f"Message has reached MaxDequeueCount of {tries}. Moving message to queue '{queue}'."
 
 
 def _seconds(timespan: str) -> float:

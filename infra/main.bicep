@@ -38,6 +38,9 @@ param sourceBlobRetentionDays int = 0
 @minValue(0)
 param targetBlobRetentionDays int = 0
 
+@description('E-mail address the alerts (stuck jobs, rejections, poison messages, throttling, budget) are sent to; empty: none.')
+param alertEmail string = ''
+
 @description('How often the timer polls jobs (POLL_SCHEDULE, six-field NCRONTAB, UTC).')
 param pollSchedule string = '*/30 * * * * *'
 
@@ -132,6 +135,29 @@ module monitoring 'app/monitoring.bicep' = {
     appInsightsName: '${abbreviations.appInsights}${resourceToken}'
     location: location
     tags: tags
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    appInsightsId: monitoring.outputs.appInsightsId
+    location: location
+    tags: tags
+    namePrefix: 'alert-${resourceToken}'
+    alertEmail: alertEmail
+  }
+}
+
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    appInsightsId: monitoring.outputs.appInsightsId
+    location: location
+    tags: tags
+    displayName: 'Translation Autopilot (${environmentName})'
   }
 }
 

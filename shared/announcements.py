@@ -45,7 +45,27 @@ def announce(
         to_request, refused = exc.recorded, exc.failed
     done = [(doc, item) for doc, item in zip(documents, announcements, strict=True) if item.message_id not in refused]
     mark_announced(services, done, now=now)
+    for doc, item in done:
+        _log_announced(doc, item)
     return Announced(to_request, [doc for doc, _ in done])
+
+
+def _log_announced(document: SourceVersion, announcement: Announcement) -> None:
+    """One line per announced document: its outcome, reason and upload→announcement latency (the workbook's source)."""
+    path = BlobPath(document.container, document.name)
+    logger.info(
+        "document %s: announced %s",
+        path,
+        announcement.outcome,
+        extra=log_fields(
+            "document.announced",
+            document=path,
+            job_id=announcement.job_id,
+            outcome=announcement.outcome.value,
+            error_code=announcement.error.code if announcement.error else None,
+            duration_ms=(announcement.completed_at - document.received_at).total_seconds() * 1000,
+        ),
+    )
 
 
 def finish_unsubmitted(
